@@ -1,0 +1,3 @@
+from assetmap.web import create_app
+
+app = create_app()

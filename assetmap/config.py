@@ -1,0 +1,92 @@
+"""Configuration: defaults, then an instance file, then ``ASSETMAP_*`` environment variables.
+
+Nothing here runs at import time. :func:`load_config` builds a plain dict that the web app, the
+CLI and the benchmarks share, so the three agree on the database, the data pack and the coverage
+parameters. The instance file is a JSON object at ``instance/assetmap.json`` (or the path in
+``ASSETMAP_CONFIG``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from assetmap.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": f"sqlite:///{PROJECT_ROOT / 'instance' / 'assetmap.sqlite'}",
+    "DATA_PACK": str((PROJECT_ROOT.parent / "shared" / "data" / "leicester").resolve()),
+    # Coverage engine.
+    "WALK_SPEED_MPS": 1.0,
+    "DETOUR_FACTOR": 1.3,
+    "WALK_MINUTES": 10.0,
+    "NEED_WEIGHTS": {"idaopi": 0.35, "loneliness": 0.25, "imd": 0.25, "age75_share": 0.15},
+    "GAP_WEIGHTS": {"need": 0.5, "distance": 0.25, "catchment": 0.25},
+    # Asset statuses that count as somewhere to go.
+    "COVERAGE_STATUSES": ["verified", "stale"],
+}
+
+_JSON_KEYS = {"NEED_WEIGHTS", "GAP_WEIGHTS", "COVERAGE_STATUSES"}
+_FLOAT_KEYS = {"WALK_SPEED_MPS", "DETOUR_FACTOR", "WALK_MINUTES"}
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    instance_path: Path | None = None,
+) -> dict[str, Any]:
+    """Build the configuration dict.
+
+    Parameters
+    ----------
+    overrides
+        Values that win over everything else (a test config).
+    environ
+        Environment to read ``ASSETMAP_*`` from; defaults to ``os.environ``.
+    instance_path
+        Instance JSON file; defaults to ``ASSETMAP_CONFIG`` or ``instance/assetmap.json``.
+    """
+    env = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    path = instance_path or Path(env.get("ASSETMAP_CONFIG", PROJECT_ROOT / "instance" / "assetmap.json"))
+    if path.is_file():
+        try:
+            config.update(json.loads(path.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    for key in DEFAULTS:
+        raw = env.get(f"ASSETMAP_{key}")
+        if raw is not None:
+            config[key] = _parse_env(key, raw)
+    if overrides:
+        config.update(overrides)
+    validate_config(config)
+    return config
+
+
+def _parse_env(key: str, raw: str) -> Any:
+    try:
+        if key in _JSON_KEYS:
+            return json.loads(raw)
+        if key in _FLOAT_KEYS:
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"ASSETMAP_{key}: cannot read {raw!r}") from None
+    return raw
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` for values the coverage engine cannot use."""
+    from assetmap.coverage.params import CoverageParams
+    from assetmap.errors import InvalidInput
+
+    try:
+        CoverageParams.from_config(config)
+    except InvalidInput as exc:
+        raise ConfigError(exc.message) from None

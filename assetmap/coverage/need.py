@@ -1,0 +1,130 @@
+"""Need index and gap score, with the contribution of each factor so a page can say *why*.
+
+Every factor is put on a common 0-1 scale by its percentile rank among the areas being compared
+(0 = least need in the city, 1 = most; ties share their average rank; missing values stay
+missing). The need index is the weighted mean of the need factors an area has. The gap score is
+the weighted sum of need, distance deficit (walk to the nearest asset) and catchment deficit (low
+2SFCA access). Contributions are the weighted terms, so they add up to the score exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from assetmap.coverage.params import NEED_FACTORS
+
+FACTOR_LABELS = {
+    "idaopi": "older people's income deprivation (IDAOPI)",
+    "loneliness": "modelled loneliness",
+    "imd": "overall deprivation (IMD)",
+    "age75_share": "share of over-50s aged 75+",
+    "distance": "walk to the nearest asset",
+    "catchment": "few assets for the number of over-50s nearby (2SFCA)",
+}
+
+
+def percentile_scale(values: pd.Series) -> pd.Series:
+    """Percentile rank in [0, 1]: 0 for the lowest value, 1 for the highest, NaN kept.
+
+    A single valid value scores 0.5; ``inf`` ranks above every finite value.
+
+    >>> percentile_scale(pd.Series([3.0, 1.0, 2.0, None])).tolist()
+    [1.0, 0.0, 0.5, nan]
+    """
+    valid = values.notna()
+    n = int(valid.sum())
+    out = pd.Series(np.nan, index=values.index, dtype=float)
+    if n == 1:
+        out[valid] = 0.5
+    elif n > 1:
+        out[valid] = (values[valid].rank(method="average") - 1.0) / (n - 1)
+    return out
+
+
+def need_factors(areas: pd.DataFrame) -> pd.DataFrame:
+    """Raw need factor values per area (higher = more need), from small-area columns."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        age75 = areas["residents_75plus"] / areas["residents_50plus"]
+    return pd.DataFrame(
+        {
+            "idaopi": areas["idaopi_score"],
+            "loneliness": areas["loneliness"],
+            "imd": areas["imd_score"],
+            "age75_share": age75.where(areas["residents_50plus"] > 0),
+        },
+        index=areas.index,
+    ).astype(float)
+
+
+def gap_scores(
+    factors: pd.DataFrame,
+    *,
+    walk_minutes: pd.Series,
+    access: pd.Series,
+    need_weights: Mapping[str, float],
+    gap_weights: Mapping[str, float],
+) -> pd.DataFrame:
+    """Scaled factors, need index, deficits, gap score and contributions per area.
+
+    Parameters
+    ----------
+    factors
+        Raw need factors (columns as :data:`~assetmap.coverage.params.NEED_FACTORS`).
+    walk_minutes
+        Minutes to the nearest asset (``inf`` when none exists).
+    access
+        2SFCA access (higher is better).
+    need_weights, gap_weights
+        Weights as in :class:`~assetmap.coverage.params.CoverageParams`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``s_<factor>`` scaled values, ``need_index``, ``deficit_distance``, ``deficit_catchment``,
+        ``gap_score`` and ``c_<factor>`` contributions (``c_*`` sum to ``gap_score``).
+    """
+    scaled = factors.apply(percentile_scale)
+    w = pd.Series({f: float(need_weights.get(f, 0.0)) for f in NEED_FACTORS})
+    present = scaled[list(NEED_FACTORS)].notna()
+    weight_present = present.mul(w, axis=1).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need_share = scaled[list(NEED_FACTORS)].fillna(0.0).mul(w, axis=1).div(weight_present, axis=0)
+    need_share = need_share.where(weight_present > 0)
+
+    total = sum(float(gap_weights.get(p, 0.0)) for p in ("need", "distance", "catchment"))
+    g_need = float(gap_weights.get("need", 0.0)) / total
+    g_dist = float(gap_weights.get("distance", 0.0)) / total
+    g_catch = float(gap_weights.get("catchment", 0.0)) / total
+
+    out = pd.DataFrame(index=factors.index)
+    for f in NEED_FACTORS:
+        out[f"s_{f}"] = scaled[f]
+    out["need_index"] = need_share.sum(axis=1, min_count=1)
+    out["deficit_distance"] = percentile_scale(walk_minutes.astype(float))
+    out["deficit_catchment"] = 1.0 - percentile_scale(access.astype(float))
+    for f in NEED_FACTORS:
+        out[f"c_{f}"] = g_need * need_share[f]
+    out["c_distance"] = g_dist * out["deficit_distance"]
+    out["c_catchment"] = g_catch * out["deficit_catchment"]
+    out["gap_score"] = out[[f"c_{f}" for f in (*NEED_FACTORS, "distance", "catchment")]].sum(
+        axis=1, min_count=1
+    )
+    # Without need data there is no gap score, and no contribution to one either.
+    out.loc[out["need_index"].isna(), ["gap_score", "c_distance", "c_catchment"]] = np.nan
+    return out
+
+
+def explain(row: Mapping[str, float], *, top: int = 3) -> str:
+    """A short sentence naming the factors that contribute most to an area's gap score.
+
+    >>> explain({"c_idaopi": 0.2, "c_distance": 0.1, "c_imd": 0.0, "c_catchment": float("nan")}, top=2)
+    "older people's income deprivation (IDAOPI) (0.20), walk to the nearest asset (0.10)"
+    """
+    parts = [(row.get(f"c_{f}"), f) for f in FACTOR_LABELS]
+    ranked = sorted(((v, f) for v, f in parts if v is not None and v > 0), reverse=True)
+    if not ranked:
+        return "no factor stands out"
+    return ", ".join(f"{FACTOR_LABELS[f]} ({v:.2f})" for v, f in ranked[:top])

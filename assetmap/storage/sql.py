@@ -1,0 +1,461 @@
+"""The storage contract on SQLAlchemy Core, shared by the SQLite and PostGIS backends.
+
+:class:`SqlStore` does everything that is the same in both databases: validation, versioning, the
+audit trail, upserts and filters on plain columns. A backend subclass supplies only the spatial
+part: an index-backed SQL condition for "geometry meets this box" and "point lies in this
+polygon", and whether that condition is exact. SQLite's R*Tree only narrows the candidates, so
+the exact geometric test then runs in shapely; PostGIS answers exactly in SQL. Every statement is
+built from the tables in :mod:`assetmap.storage.schema` with bound parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from abc import abstractmethod
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import shapely
+from alembic import command
+from alembic.config import Config
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.sql.expression import Executable
+
+from assetmap.errors import Conflict, InvalidInput, NotFound
+from assetmap.models import ASSET_FIELDS, Asset, AuditEvent, SmallArea, Status, Ward
+from assetmap.storage.base import AssetQuery, BBox, Store, UpsertCounts
+from assetmap.storage.rows import (
+    AREA_VALUE_COLUMNS,
+    EDITABLE_FIELDS,
+    area_from_row,
+    area_row,
+    area_values,
+    asset_from_row,
+    asset_row,
+    bbox_shape,
+    check_import_keys,
+    checked_assets,
+    checked_bbox,
+    checked_query,
+    checked_status,
+    editable,
+    ward_codes_at,
+    ward_from_row,
+    ward_row,
+)
+from assetmap.storage.schema import assets, audit_events, small_areas, wards
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+_ASSET_COLUMNS = [assets.c[name] for name in ASSET_FIELDS]
+_CHUNK = 1000  # keys per IN list, well under the drivers' parameter limits
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _first_verification(asset: Asset, *, at: datetime, actor: str) -> Asset:
+    """``asset``, stamped last verified at/by if it arrives verified without a stamp."""
+    if asset.status is Status.VERIFIED and asset.last_verified_at is None:
+        return dataclasses.replace(asset, last_verified_at=at, last_verified_by=actor)
+    return asset
+
+
+def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+class _Explain(Executable, ClauseElement):
+    """``<prefix> <select>``: a query plan request that keeps the select's bound parameters."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any], prefix: str) -> None:
+        self.statement = statement
+        self.prefix = prefix
+
+
+@compiles(_Explain)
+def _compile_explain(element: _Explain, compiler: Any, **kw: Any) -> str:
+    return f"{element.prefix} {compiler.process(element.statement, **kw)}"
+
+
+# -- the store -------------------------------------------------------------------------------------
+class SqlStore(Store):
+    """The contract on one SQLAlchemy engine; backends add the spatial conditions.
+
+    Parameters
+    ----------
+    engine
+        An engine for the database. Writes run on a copy of it with the execution option
+        ``assetmap_write=True`` (SQLite takes its write lock at BEGIN for those).
+    """
+
+    #: Whether the backend's spatial conditions are exact (else shapely refines the candidates).
+    exact: ClassVar[bool] = True
+    #: What the backend puts before a SELECT to get its plan.
+    explain_prefix: ClassVar[str] = "EXPLAIN"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = engine.execution_options(assetmap_write=True)
+
+    # -- what a backend supplies ---------------------------------------------------------------
+    @abstractmethod
+    def _within_box(self, table: Table, bbox: BBox) -> ColumnElement[bool]:
+        """Rows of a spatial table whose geometry meets ``bbox``, by the spatial index."""
+
+    @abstractmethod
+    def _within_polygon(self, polygon: BaseGeometry) -> ColumnElement[bool]:
+        """Assets whose point may lie in ``polygon``, by the spatial index."""
+
+    def _explain(self, conn: Connection, *, prefer_index: bool) -> None:
+        """Prepare ``conn`` before EXPLAIN runs (its transaction is rolled back afterwards)."""
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- wards ---------------------------------------------------------------------------------
+    def upsert_wards(self, wards_in: Sequence[Ward]) -> UpsertCounts:
+        rows = [ward_row(w) for w in wards_in]
+        with self._writer.begin() as conn:
+            counts = self._upsert_by_code(conn, wards, rows)
+            if counts.added or counts.updated:
+                self._reassign_wards(conn)
+        return counts
+
+    def wards(self, *, bbox: BBox | None = None) -> list[Ward]:
+        with self.engine.connect() as conn:
+            return self._wards(conn, bbox=bbox)
+
+    def ward(self, code: str) -> Ward:
+        with self.engine.connect() as conn:
+            return self._ward(conn, code)
+
+    def _wards(self, conn: Connection, *, bbox: BBox | None) -> list[Ward]:
+        stmt = select(wards).order_by(wards.c.name, wards.c.code)
+        found = [ward_from_row(row) for row in conn.execute(self._in_bbox(stmt, wards, bbox))]
+        return self._refined(found, bbox)
+
+    def _ward(self, conn: Connection, code: str) -> Ward:
+        row = conn.execute(select(wards).where(wards.c.code == code)).first()
+        if row is None:
+            raise NotFound(f"no ward with code {code!r}")
+        return ward_from_row(row)
+
+    def _reassign_wards(self, conn: Connection) -> None:
+        """Point every asset at the ward now covering it (wards may arrive after assets)."""
+        rows = conn.execute(select(assets.c.pk, assets.c.lon, assets.c.lat, assets.c.ward_code)).all()
+        codes = self._ward_codes(conn, np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
+        changed = [
+            {"_pk": r.pk, "ward_code": c} for r, c in zip(rows, codes, strict=True) if c != r.ward_code
+        ]
+        if changed:
+            conn.execute(update(assets).where(assets.c.pk == bindparam("_pk")), changed)
+
+    def _ward_codes(self, conn: Connection, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
+        if len(lon) == 0:
+            return []
+        nearby = self._wards(conn, bbox=(lon.min(), lat.min(), lon.max(), lat.max()))
+        return ward_codes_at(nearby, lon, lat)
+
+    # -- small areas ---------------------------------------------------------------------------
+    def upsert_areas(self, areas_in: Sequence[SmallArea]) -> UpsertCounts:
+        rows = [area_row(a) for a in areas_in]
+        with self._writer.begin() as conn:
+            return self._upsert_by_code(conn, small_areas, rows)
+
+    def update_area_fields(self, values: Mapping[str, Mapping[str, Any]]) -> UpsertCounts:
+        wanted = {code: area_values(code, fields) for code, fields in values.items()}
+        columns = ["code", *AREA_VALUE_COLUMNS]
+        with self._writer.begin() as conn:
+            stored = self._rows_by_code(conn, small_areas, list(wanted), columns)
+            missing = [code for code in wanted if code not in stored]
+            if missing:
+                raise NotFound(f"no small area with code {missing[0]!r}")
+            merged = [{**stored[code], **fields} for code, fields in wanted.items()]
+            changed = [{**row, "_code": row["code"]} for row in merged if row != stored[row["code"]]]
+            if changed:
+                conn.execute(update(small_areas).where(small_areas.c.code == bindparam("_code")), changed)
+        return UpsertCounts(updated=len(changed), unchanged=len(wanted) - len(changed))
+
+    def areas(
+        self, *, kind: str = "lsoa11", ward: str | None = None, bbox: BBox | None = None
+    ) -> list[SmallArea]:
+        stmt = select(small_areas).where(small_areas.c.kind == kind).order_by(small_areas.c.code)
+        if ward is not None:
+            stmt = stmt.where(small_areas.c.ward_code == ward)
+        with self.engine.connect() as conn:
+            found = [area_from_row(row) for row in conn.execute(self._in_bbox(stmt, small_areas, bbox))]
+        return self._refined(found, bbox)
+
+    # -- shared by wards and small areas -------------------------------------------------------
+    def _in_bbox(self, stmt: Select[Any], table: Table, bbox: BBox | None) -> Select[Any]:
+        return stmt if bbox is None else stmt.where(self._within_box(table, checked_bbox(bbox)))
+
+    def _refined(self, found: list[Any], bbox: BBox | None) -> list[Any]:
+        """Drop index candidates whose geometry misses ``bbox`` (only for inexact backends)."""
+        if bbox is None or self.exact or not found:
+            return found
+        keep = shapely.intersects([f.geometry for f in found], bbox_shape(bbox))
+        return [f for f, k in zip(found, keep, strict=True) if k]
+
+    def _rows_by_code(
+        self, conn: Connection, table: Table, codes: Sequence[str], columns: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in _chunks(codes):
+            stmt = select(*[table.c[name] for name in columns]).where(table.c.code.in_(part))
+            found.update({row.code: row._asdict() for row in conn.execute(stmt)})
+        return found
+
+    def _upsert_by_code(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> UpsertCounts:
+        repeated = [code for code, n in Counter(r["code"] for r in rows).items() if n > 1]
+        if repeated:
+            raise InvalidInput(f"code {repeated[0]!r} appears more than once")
+        stored = self._rows_by_code(conn, table, [r["code"] for r in rows], list(rows[0]) if rows else [])
+        new = [r for r in rows if r["code"] not in stored]
+        changed = [{**r, "_code": r["code"]} for r in rows if r["code"] in stored and r != stored[r["code"]]]
+        if new:
+            conn.execute(insert(table), new)
+        if changed:
+            conn.execute(update(table).where(table.c.code == bindparam("_code")), changed)
+        return UpsertCounts(
+            added=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed)
+        )
+
+    # -- assets: writing -----------------------------------------------------------------------
+    def import_assets(self, assets_in: Sequence[Asset], *, actor: str) -> UpsertCounts:
+        """Insert or update assets by ``(source_dataset, source_id)``, atomically.
+
+        Only :data:`EDITABLE_FIELDS` are compared and replaced, so a re-import never undoes a
+        status change or a verification. Every asset needs a source dataset and id, unique within
+        the call; otherwise :class:`InvalidInput` and nothing is written.
+        """
+        incoming = checked_assets(assets_in)
+        check_import_keys(incoming)
+        at = _now()
+        with self._writer.begin() as conn:
+            stored = self._assets_by_source(conn, sorted({a.source_dataset for a in incoming}))
+            new, changed = [], []
+            for asset in incoming:
+                old = stored.get((asset.source_dataset, asset.source_id))
+                if old is None:
+                    new.append(asset)
+                elif editable(old) != editable(asset):
+                    changed.append((old, dataclasses.replace(old, **editable(asset))))
+            self._insert_assets(conn, new, actor=actor, at=at)
+            for old, asset in changed:
+                self._rewrite(conn, old, asset, actor=actor, action="update", at=at)
+        return UpsertCounts(
+            added=len(new), updated=len(changed), unchanged=len(incoming) - len(new) - len(changed)
+        )
+
+    def add_asset(self, asset: Asset, *, actor: str) -> Asset:
+        """Create one asset (validated); any ``id`` given is replaced by a new one."""
+        [checked] = checked_assets([asset])
+        with self._writer.begin() as conn:
+            [created] = self._insert_assets(conn, [checked], actor=actor, at=_now())
+        return created
+
+    def update_asset(
+        self, asset_id: str, changes: Mapping[str, Any], *, expected_version: int, actor: str
+    ) -> Asset:
+        """Change :data:`EDITABLE_FIELDS` of an asset; a change to nothing writes nothing."""
+        unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+        if unknown:
+            raise InvalidInput(
+                f"cannot change {', '.join(unknown)}; changeable fields: {', '.join(EDITABLE_FIELDS)}"
+            )
+        with self._writer.begin() as conn:
+            old = self._current(conn, asset_id, expected_version)
+            [new] = checked_assets([dataclasses.replace(old, **changes)])
+            if editable(new) == editable(old):
+                return old
+            return self._rewrite(conn, old, new, actor=actor, action="update", at=_now())
+
+    def set_status(self, asset_id: str, status: Status, *, expected_version: int, actor: str) -> Asset:
+        """Change an asset's status; ``verified`` also stamps last verified at/by (again if repeated)."""
+        status = checked_status(status)
+        at = _now()
+        with self._writer.begin() as conn:
+            old = self._current(conn, asset_id, expected_version)
+            new = dataclasses.replace(old, status=status)
+            if status is Status.VERIFIED:
+                new = dataclasses.replace(new, last_verified_at=at, last_verified_by=actor)
+            return self._rewrite(conn, old, new, actor=actor, action="status", at=at)
+
+    def _insert_assets(self, conn: Connection, new: list[Asset], *, actor: str, at: datetime) -> list[Asset]:
+        codes = self._ward_codes(conn, np.array([a.lon for a in new]), np.array([a.lat for a in new]))
+        created = [
+            dataclasses.replace(
+                _first_verification(asset, at=at, actor=actor),
+                id=uuid.uuid4().hex,
+                ward_code=code,
+                version=1,
+                created_at=at,
+                created_by=actor,
+                updated_at=at,
+                updated_by=actor,
+            )
+            for asset, code in zip(new, codes, strict=True)
+        ]
+        if not created:
+            return []
+        try:
+            conn.execute(insert(assets), [asset_row(a) for a in created])
+        except IntegrityError:
+            raise Conflict("an asset with the same source dataset and source id is already stored") from None
+        self._record(conn, [(None, a) for a in created], action="create", actor=actor, at=at)
+        return created
+
+    def _rewrite(
+        self, conn: Connection, old: Asset, new: Asset, *, actor: str, action: str, at: datetime
+    ) -> Asset:
+        """Store ``new`` over ``old`` as the next version, audited; :class:`Conflict` if ``old`` is stale."""
+        moved = (new.lon, new.lat) != (old.lon, old.lat)
+        ward_code = (
+            self._ward_codes(conn, np.array([new.lon]), np.array([new.lat]))[0] if moved else old.ward_code
+        )
+        new = dataclasses.replace(
+            new, version=old.version + 1, updated_at=at, updated_by=actor, ward_code=ward_code
+        )
+        stmt = update(assets).where(assets.c.id == old.id, assets.c.version == old.version)
+        if conn.execute(stmt.values(asset_row(new))).rowcount != 1:
+            raise Conflict(f"asset {old.id} was changed by someone else; reload it and try again")
+        self._record(conn, [(old, new)], action=action, actor=actor, at=at)
+        return new
+
+    def _record(
+        self,
+        conn: Connection,
+        pairs: list[tuple[Asset | None, Asset]],
+        *,
+        action: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        rows = [
+            {
+                "asset_id": new.id,
+                "action": action,
+                "actor": actor,
+                "at": at,
+                "before": None if old is None else old.to_dict(),
+                "after": new.to_dict(),
+            }
+            for old, new in pairs
+        ]
+        conn.execute(insert(audit_events), rows)
+
+    def _current(self, conn: Connection, asset_id: str, expected_version: int) -> Asset:
+        asset = self._get_asset(conn, asset_id)
+        if asset.version != expected_version:
+            raise Conflict(
+                f"asset {asset_id} is at version {asset.version}, not {expected_version}: "
+                "it has changed since it was loaded; reload it and try again"
+            )
+        return asset
+
+    def _assets_by_source(self, conn: Connection, datasets: Sequence[str]) -> dict[tuple[str, str], Asset]:
+        stmt = select(*_ASSET_COLUMNS).where(assets.c.source_dataset.in_(datasets), assets.c.source_id != "")
+        return {(a.source_dataset, a.source_id): a for a in map(asset_from_row, conn.execute(stmt))}
+
+    # -- assets: reading -----------------------------------------------------------------------
+    def get_asset(self, asset_id: str) -> Asset:
+        with self.engine.connect() as conn:
+            return self._get_asset(conn, asset_id)
+
+    def _get_asset(self, conn: Connection, asset_id: str) -> Asset:
+        row = conn.execute(select(*_ASSET_COLUMNS).where(assets.c.id == asset_id)).first()
+        if row is None:
+            raise NotFound(f"no asset with id {asset_id!r}")
+        return asset_from_row(row)
+
+    def assets(self, query: AssetQuery | None = None) -> list[Asset]:
+        query = checked_query(query or AssetQuery())
+        stop = None if query.limit is None else query.offset + query.limit
+        with self.engine.connect() as conn:
+            stmt, region = self._asset_select(conn, query)
+            if region is None:
+                return [
+                    asset_from_row(row) for row in conn.execute(stmt.offset(query.offset).limit(query.limit))
+                ]
+            rows = conn.execute(stmt).all()
+        return [asset_from_row(row) for row in self._covered(rows, region)[query.offset : stop]]
+
+    def count_assets(self, query: AssetQuery | None = None) -> int:
+        query = checked_query(query or AssetQuery())
+        with self.engine.connect() as conn:
+            stmt, region = self._asset_select(conn, query)
+            if region is None:
+                return conn.execute(
+                    select(func.count()).select_from(stmt.order_by(None).subquery())
+                ).scalar_one()
+            rows = conn.execute(stmt.with_only_columns(assets.c.lon, assets.c.lat)).all()
+        return len(self._covered(rows, region))
+
+    def explain_assets(self, query: AssetQuery | None = None, *, prefer_index: bool = False) -> str:
+        """The database's plan for the SQL part of :meth:`assets`, one line per plan row.
+
+        With ``prefer_index`` PostgreSQL plans with sequential scans disabled, so a small table
+        still shows whether the query *can* use the GIST index; SQLite ignores it.
+        """
+        query = checked_query(query or AssetQuery())
+        with self.engine.connect() as conn:  # closing rolls back whatever _explain set
+            stmt, _ = self._asset_select(conn, query)
+            self._explain(conn, prefer_index=prefer_index)
+            plan = [str(row[-1]) for row in conn.execute(_Explain(stmt, self.explain_prefix))]
+        return "\n".join(plan)
+
+    def _asset_select(self, conn: Connection, query: AssetQuery) -> tuple[Select[Any], BaseGeometry | None]:
+        """The SQL for ``query``, and the ward polygon still to test in shapely (inexact backends)."""
+        stmt = select(*_ASSET_COLUMNS).order_by(assets.c.id)
+        if query.categories is not None:
+            stmt = stmt.where(assets.c.category.in_(list(query.categories)))
+        if query.statuses is not None:
+            stmt = stmt.where(assets.c.status.in_([str(checked_status(s)) for s in query.statuses]))
+        if query.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = checked_bbox(query.bbox)
+            stmt = stmt.where(
+                self._within_box(assets, (min_lon, min_lat, max_lon, max_lat)),
+                assets.c.lon.between(min_lon, max_lon),
+                assets.c.lat.between(min_lat, max_lat),
+            )
+        if query.ward is None:
+            return stmt, None
+        polygon = self._ward(conn, query.ward).geometry
+        return stmt.where(self._within_polygon(polygon)), None if self.exact else polygon
+
+    @staticmethod
+    def _covered(rows: Sequence[Row[*tuple[Any, ...]]], region: BaseGeometry) -> list[Row[*tuple[Any, ...]]]:
+        lon = np.array([r.lon for r in rows], dtype=float)
+        lat = np.array([r.lat for r in rows], dtype=float)
+        keep = shapely.intersects_xy(region, lon, lat)  # for a point, the same as covered by
+        return [row for row, k in zip(rows, keep, strict=True) if k]
+
+    def audit(self, asset_id: str) -> list[AuditEvent]:
+        stmt = select(audit_events).where(audit_events.c.asset_id == asset_id).order_by(audit_events.c.id)
+        with self.engine.connect() as conn:
+            self._get_asset(conn, asset_id)
+            return [AuditEvent(**row._asdict()) for row in conn.execute(stmt)]

@@ -1,0 +1,53 @@
+"""The web shell: the Flask app factory, request parsing and rendering. Only this package imports flask.
+
+``create_app`` takes the defaults, then ``instance/assetmap.json``, then ``ASSETMAP_*``
+environment variables, or a test dict; nothing is read or opened at import time. The store is
+opened on first use and closed with the app.
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
+
+from assetmap.config import PROJECT_ROOT, load_config
+from assetmap.storage import open_store
+from assetmap.storage.base import Store
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app.
+
+    Parameters
+    ----------
+    test_config
+        Overrides for tests (e.g. ``{"DATABASE_URL": "sqlite:///..."}``); they win over the
+        instance file and the environment.
+    """
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(test_config))
+
+    from assetmap.web import api, errors, pages
+
+    errors.register(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    return app
+
+
+def get_store() -> Store:
+    """The app's store, opened (and migrated) on first use."""
+    store = current_app.extensions.get("assetmap.store")
+    if store is None:
+        store = open_store(current_app.config["DATABASE_URL"])
+        store.migrate()
+        current_app.extensions["assetmap.store"] = store
+        atexit.register(store.close)
+    return store
