@@ -15,25 +15,12 @@ import numpy as np
 import pandas as pd
 
 from assetmap.geo import WGS84
-from assetmap.models import Asset, SmallArea, Ward
+from assetmap.models import AREA_MEASURES, Asset, SmallArea, Ward
 
 if TYPE_CHECKING:
     from assetmap.storage.base import Store
 
-AREA_COLUMNS = (
-    "code",
-    "name",
-    "kind",
-    "ward_code",
-    "residents_total",
-    "residents_50plus",
-    "residents_65plus",
-    "residents_75plus",
-    "imd_score",
-    "imd_decile",
-    "idaopi_score",
-    "loneliness",
-)
+AREA_COLUMNS = ("code", "name", "kind", "ward_code", *AREA_MEASURES)
 
 
 def wards_frame(wards: Iterable[Ward]) -> gpd.GeoDataFrame:
@@ -53,8 +40,7 @@ def areas_frame(areas: Iterable[SmallArea]) -> gpd.GeoDataFrame:
     data["pw_lon"] = [a.pw_point.x if a.pw_point is not None else np.nan for a in areas]
     data["pw_lat"] = [a.pw_point.y if a.pw_point is not None else np.nan for a in areas]
     frame = pd.DataFrame(data)
-    numeric = [c for c in AREA_COLUMNS if c.startswith(("residents", "imd", "idaopi", "loneliness"))]
-    frame[numeric] = frame[numeric].astype(float)
+    frame[list(AREA_MEASURES)] = frame[list(AREA_MEASURES)].astype(float)
     return gpd.GeoDataFrame(frame, geometry=[a.geometry for a in areas], crs=WGS84)
 
 

@@ -59,6 +59,19 @@ class SmallArea:
     loneliness: float | None = None  # modelled % of adults often/sometimes lonely
 
 
+# Residents and need measures of a small area, loaded from the statistics files.
+AREA_MEASURES = (
+    "residents_total",
+    "residents_50plus",
+    "residents_65plus",
+    "residents_75plus",
+    "imd_score",
+    "imd_decile",
+    "idaopi_score",
+    "loneliness",
+)
+
+
 @dataclass
 class Asset:
     """A community asset: somewhere an older person can go."""

@@ -89,25 +89,22 @@ def _source_date(raw: Any) -> datetime | None:
 
 def asset_from_record(
     record: Mapping[str, Any], *, dataset: str, licence: str, postcodes: PostcodeIndex | None
-) -> tuple[Asset, str]:
-    """An asset from one generic row (CSV or GeoJSON properties), plus how it was placed.
+) -> Asset:
+    """An asset from one generic row (CSV or GeoJSON properties).
 
     Raises :class:`InvalidInput` with a message the caller prefixes with file and row.
     """
     lon = _number(record.get("lon", record.get("longitude")), "longitude")
     lat = _number(record.get("lat", record.get("latitude")), "latitude")
-    placed = "lonlat"
     if lon is None or lat is None:
         east, north = _number(record.get("easting"), "easting"), _number(record.get("northing"), "northing")
         if east is not None and north is not None:
             lon, lat = Transformer.from_crs(geo.BNG, geo.WGS84, always_xy=True).transform(east, north)
-            placed = "easting_northing"
         elif record.get("postcode") and postcodes is not None:
             point = postcodes.lookup(str(record["postcode"]))
             if point is None:
                 raise InvalidInput(f"postcode {record['postcode']!r} not found in {postcodes.path.name}")
             lon, lat = point
-            placed = "postcode_centroid"
         else:
             raise InvalidInput("no location: give lat/lon, easting/northing, or a postcode")
     source_id = str(record.get("source_id") or record.get("id") or "").strip()
@@ -135,7 +132,7 @@ def asset_from_record(
         asset.licence = licence
     if not asset.category:
         raise InvalidInput("missing category")
-    return asset.validated(), placed
+    return asset.validated()
 
 
 def write_assets(
@@ -168,8 +165,27 @@ def write_assets(
     return ImportSummary(path.name, counts.added, counts.updated, counts.unchanged, skipped)
 
 
-def _wrap(path: Path, row: int, exc: InvalidInput) -> DataFileError:
-    return DataFileError(str(path), exc.message, row=row)
+def _generic_assets(
+    path: Path,
+    records: Iterable[tuple[int, Mapping[str, Any]]],
+    *,
+    dataset: str | None,
+    licence: str,
+    postcodes: PostcodeIndex | None,
+) -> list[tuple[int, Asset]]:
+    """Numbered assets from generic records, a bad one raising with the file and row."""
+    numbered = []
+    for row, record in records:
+        try:
+            asset = asset_from_record(
+                record, dataset=dataset or path.name, licence=licence, postcodes=postcodes
+            )
+        except InvalidInput as exc:
+            raise DataFileError(str(path), exc.message, row=row) from None
+        numbered.append((row, asset))
+    if not numbered:
+        raise DataFileError(str(path), "no data rows")
+    return numbered
 
 
 def import_csv(
@@ -188,17 +204,9 @@ def import_csv(
     ``easting``/``northing`` or ``postcode``, ``source_id`` (or ``id``), the text fields,
     access attributes as yes/no, ``languages`` separated by ``;``.
     """
-    numbered = []
-    for row, record in read_csv_rows(path):
-        try:
-            asset, _ = asset_from_record(
-                record, dataset=dataset or path.name, licence=licence, postcodes=postcodes
-            )
-        except InvalidInput as exc:
-            raise _wrap(path, row, exc) from None
-        numbered.append((row, asset))
-    if not numbered:
-        raise DataFileError(str(path), "no data rows")
+    numbered = _generic_assets(
+        path, read_csv_rows(path), dataset=dataset, licence=licence, postcodes=postcodes
+    )
     return write_assets(store, path, numbered, Counter(), actor=actor, bounds=bounds)
 
 
@@ -248,17 +256,18 @@ def import_geojson(
     bounds: geo.Bounds = geo.UK,
 ) -> ImportSummary:
     """Import a generic GeoJSON FeatureCollection of asset points (properties as the CSV columns)."""
-    numbered = []
-    for number, feature in enumerate(_features(path), start=1):
-        lon, lat = feature["geometry"]["coordinates"][:2]
-        record = {**feature["properties"], "lon": lon, "lat": lat}
-        try:
-            asset, _ = asset_from_record(
-                record, dataset=dataset or path.name, licence=licence, postcodes=None
-            )
-        except InvalidInput as exc:
-            raise _wrap(path, number, exc) from None
-        numbered.append((number, asset))
+    records = (
+        (
+            n,
+            {
+                **f["properties"],
+                "lon": f["geometry"]["coordinates"][0],
+                "lat": f["geometry"]["coordinates"][1],
+            },
+        )
+        for n, f in enumerate(_features(path), start=1)
+    )
+    numbered = _generic_assets(path, records, dataset=dataset, licence=licence, postcodes=None)
     return write_assets(store, path, numbered, Counter(), actor=actor, bounds=bounds)
 
 
@@ -305,7 +314,7 @@ def register_assets(
                 last_verified_by=f"import:{dataset}" if verified else None,
             ).validated()
         except InvalidInput as exc:
-            raise _wrap(path, number, exc) from None
+            raise DataFileError(str(path), exc.message, row=number) from None
         if not asset.source_id:
             raise DataFileError(str(path), "missing uid/source_id", row=number)
         numbered.append((number, asset))

@@ -6,6 +6,7 @@ Code and name columns are detected (``WD19CD``/``WD19NM``, ``WD23CD``/``WD23NM``
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from assetmap import geo
 from assetmap.errors import DataFileError
 from assetmap.importers import ImportSummary
 from assetmap.importers.readers import read_vector
-from assetmap.models import SmallArea, Ward
+from assetmap.models import AREA_MEASURES, SmallArea, Ward
 from assetmap.storage.base import Store
 
 AREA_KINDS = {"lsoa11": "lsoa11", "oa11": "oa11"}
@@ -121,20 +122,12 @@ def import_small_areas(
     """Read small-area polygons from ``path`` and upsert them by code (attributes kept)."""
     areas = read_small_areas(path, kind=kind, wards=store.wards(), bounds=bounds)
     existing = {a.code: a for a in store.areas(kind=kind)}
-    for area in areas:
-        old = existing.get(area.code)
-        if old is not None:  # keep attributes already loaded from the statistics files
-            area.pw_point = old.pw_point
-            for field in (
-                "residents_total",
-                "residents_50plus",
-                "residents_65plus",
-                "residents_75plus",
-                "imd_score",
-                "imd_decile",
-                "idaopi_score",
-                "loneliness",
-            ):
-                setattr(area, field, getattr(old, field))
-    counts = store.upsert_areas(areas)
+    # Keep what the statistics files loaded; only the boundary and its names are replaced.
+    kept = [
+        dataclasses.replace(a, pw_point=old.pw_point, **{f: getattr(old, f) for f in AREA_MEASURES})
+        if (old := existing.get(a.code))
+        else a
+        for a in areas
+    ]
+    counts = store.upsert_areas(kept)
     return ImportSummary(path.name, counts.added, counts.updated, counts.unchanged)
