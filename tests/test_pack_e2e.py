@@ -12,19 +12,26 @@ from assetmap.config import load_config
 from assetmap.importers.pack import load_pack
 from assetmap.storage import open_store
 from assetmap.storage.base import AssetQuery
+from tests.conftest import clear
 
 pytestmark = pytest.mark.e2e
 
 PACK = Path(load_config()["DATA_PACK"])
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('pack') / 'leicester.sqlite'}"
+@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+def loaded(request, tmp_path_factory):
+    """The pack loaded once per backend: the store's URL, the store and the first load's summaries."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('pack') / 'leicester.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgis_url")
     store = open_store(url)
     store.migrate()
+    clear(store)
     first = {step.label: summary for step, summary in load_pack(store, PACK)}
     yield url, store, first
+    clear(store)
     store.close()
 
 
