@@ -61,3 +61,15 @@ def test_text_from_data_is_escaped_on_the_page(client):
     page = client.get("/").get_data(as_text=True)
     assert "East &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert" not in page
+
+
+def test_vendor_files_are_served_locally(client):
+    script = client.get("/vendor/leaflet.js")
+    assert script.status_code == 200
+    assert b"Leaflet" in script.data[:2000]
+    assert client.get("/vendor/MarkerCluster.css").status_code == 200
+
+
+def test_only_listed_vendor_files_are_served(client):
+    assert client.get("/vendor/leaflet/package.json").status_code == 404
+    assert client.get("/vendor/../package.json").status_code == 404
