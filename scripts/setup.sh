@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(postgresql-15-postgis-3 chromium)
+apt_packages=(postgresql-15-postgis-3 chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
 missing=()
 for pkg in "${apt_packages[@]}"; do
