@@ -29,9 +29,13 @@ DEFAULTS: dict[str, Any] = {
     "GAP_WEIGHTS": {"need": 0.5, "distance": 0.25, "catchment": 0.25},
     # Asset statuses that count as somewhere to go.
     "COVERAGE_STATUSES": ["verified", "stale"],
+    # Maps: a basemap ({"url": "https://.../{z}/{x}/{y}.png", "attribution": "..."}) or None for
+    # none (the pages then need no network at all), and the programme-reach file.
+    "BASEMAP_TILES": None,
+    "PROGRAMME_WARDS": str(PROJECT_ROOT / "data" / "programme" / "connector_wards.csv"),
 }
 
-_JSON_KEYS = {"NEED_WEIGHTS", "GAP_WEIGHTS", "COVERAGE_STATUSES"}
+_JSON_KEYS = {"NEED_WEIGHTS", "GAP_WEIGHTS", "COVERAGE_STATUSES", "BASEMAP_TILES"}
 _FLOAT_KEYS = {"WALK_SPEED_MPS", "DETOUR_FACTOR", "WALK_MINUTES"}
 
 
@@ -82,7 +86,7 @@ def _parse_env(key: str, raw: str) -> Any:
 
 
 def validate_config(config: Mapping[str, Any]) -> None:
-    """Raise :class:`ConfigError` for values the coverage engine cannot use."""
+    """Raise :class:`ConfigError` for values the coverage engine or the maps cannot use."""
     from assetmap.coverage.params import CoverageParams
     from assetmap.errors import InvalidInput
 
@@ -90,3 +94,20 @@ def validate_config(config: Mapping[str, Any]) -> None:
         CoverageParams.from_config(config)
     except InvalidInput as exc:
         raise ConfigError(exc.message) from None
+    _check_tiles(config.get("BASEMAP_TILES"))
+
+
+def _check_tiles(tiles: Any) -> None:
+    """``BASEMAP_TILES`` is None or ``{"url": <template with {z}, {x}, {y}>, "attribution": <text>}``."""
+    if tiles is None:
+        return
+    url = tiles.get("url") if isinstance(tiles, dict) else None
+    attribution = tiles.get("attribution") if isinstance(tiles, dict) else None
+    if not isinstance(url, str) or not all(part in url for part in ("{z}", "{x}", "{y}")):
+        raise ConfigError(
+            'BASEMAP_TILES: expected {"url": "https://.../{z}/{x}/{y}.png", "attribution": "..."}'
+        )
+    if not url.startswith(("https://", "http://", "/")):
+        raise ConfigError("BASEMAP_TILES: the url must start with https://, http:// or /")
+    if not isinstance(attribution, str) or not attribution.strip():
+        raise ConfigError("BASEMAP_TILES: an attribution is required (the tile provider's licence)")

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install everything assetmap needs on a fresh Debian machine, from the project's own files:
 # system packages (PostGIS for the PostgreSQL server on this machine, Chromium for the browser
-# tests), a Python virtualenv in .venv with the pinned requirements, and the front-end libraries
+# tests, poppler-utils to look at generated PDFs), a Python virtualenv in .venv with the pinned
+# requirements, and the front-end libraries
 # from package-lock.json into node_modules. Safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(postgresql-15-postgis-3 chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+apt_packages=(postgresql-15-postgis-3 chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils wrk)
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -1,0 +1,495 @@
+"""The OpenAPI 3.1 document of the API, served at ``/api/openapi.json``.
+
+Written by hand as data. ``tests/web/test_openapi.py`` holds it to the app: the same paths,
+methods and path and query parameters; every documented parameter accepted with its example value
+and refused with a bad one; every response valid against its schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assetmap import taxonomy
+from assetmap.coverage.engine import CONTRIBUTIONS
+from assetmap.coverage.params import GAP_PARTS, NEED_FACTORS
+from assetmap.importers.boundaries import AREA_KINDS
+from assetmap.models import ACCESS_ATTRIBUTES, Status
+from assetmap.web import params
+
+_NUMBER = {"type": ["number", "null"]}
+_INTEGER = {"type": ["integer", "null"]}
+_TEXT = {"type": "string"}
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _object(properties: dict[str, Any], *, closed: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "required": list(properties), "properties": properties}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _query(name: str, description: str, schema: dict[str, Any], example: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": schema,
+        "example": example,
+    } | extra
+
+
+def _list_query(name: str, description: str, items: dict[str, Any], example: list[Any]) -> dict[str, Any]:
+    """A comma-separated list parameter (``name=a,b``)."""
+    schema = {"type": "array", "items": items, "minItems": 1}
+    return _query(name, description, schema, example, style="form", explode=False)
+
+
+def _parameters() -> dict[str, Any]:
+    counted = taxonomy.asset_categories()
+    return {
+        "bbox": _query(
+            "bbox",
+            "Only what meets this box: min_lon,min_lat,max_lon,max_lat in WGS84 degrees, each minimum "
+            "less than its maximum.",
+            {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+            [-1.22, 52.58, -1.05, 52.69],
+            style="form",
+            explode=False,
+        ),
+        "category": _list_query(
+            "category",
+            "Only assets of these categories (taxonomy ids, see /api/categories).",
+            {"type": "string", "enum": list(taxonomy.categories())},
+            ["cafe", "library"],
+        ),
+        "status": _list_query(
+            "status",
+            "Only assets with these statuses. Default: every status.",
+            {"type": "string", "enum": [s.value for s in Status]},
+            ["verified", "stale"],
+        ),
+        "ward": _query(
+            "ward", "Only what lies in this ward (a ward code); unknown codes are a 404.", _TEXT, "E05010458"
+        ),
+        "page": _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}, 2),
+        "per_page": _query(
+            "per_page",
+            "Assets per page.",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": params.PER_PAGE_MAX,
+                "default": params.PER_PAGE_DEFAULT,
+            },
+            100,
+        ),
+        "minutes": _query(
+            "minutes",
+            "The walk that counts as within reach, in minutes. Default: the app's WALK_MINUTES (10).",
+            {"type": "number", "exclusiveMinimum": 0, "maximum": params.MINUTES_MAX},
+            15,
+        ),
+        "coverage_category": _list_query(
+            "category",
+            "Measure only these categories; 'any' then means any of them. Default: every category on "
+            "the asset layer.",
+            {"type": "string", "enum": counted},
+            ["cafe", "library"],
+        ),
+        "need_weights": _query(
+            "need_weights",
+            f"Weights of the need factors ({', '.join(NEED_FACTORS)}) as factor:weight pairs; they "
+            "replace the configured weights, a factor left out weighs 0.",
+            {"type": "string", "pattern": r"^[a-z0-9_]+:[0-9.eE+-]+(,[a-z0-9_]+:[0-9.eE+-]+)*$"},
+            params.WEIGHTS_EXAMPLE["need_weights"],
+        ),
+        "gap_weights": _query(
+            "gap_weights",
+            f"Weights of the parts of the gap score ({', '.join(GAP_PARTS)}) as part:weight pairs; they "
+            "replace the configured weights, a part left out weighs 0.",
+            {"type": "string", "pattern": r"^[a-z0-9_]+:[0-9.eE+-]+(,[a-z0-9_]+:[0-9.eE+-]+)*$"},
+            params.WEIGHTS_EXAMPLE["gap_weights"],
+        ),
+        "kind": _query(
+            "kind",
+            "Kind of small area coverage is computed over.",
+            {"type": "string", "enum": list(AREA_KINDS), "default": "lsoa11"},
+            "lsoa11",
+        ),
+        "level": _query(
+            "level",
+            "Rank small areas or wards.",
+            {"type": "string", "enum": list(params.LEVELS), "default": "area"},
+            "ward",
+        ),
+        "limit": _query(
+            "limit",
+            "How many of the most under-served to return.",
+            {"type": "integer", "minimum": 1, "maximum": params.LIMIT_MAX, "default": params.LIMIT_DEFAULT},
+            5,
+        ),
+        "q": _query(
+            "q",
+            "A ward name or part of one (2 to 100 characters), a ward code, or a full postcode.",
+            {"type": "string", "minLength": 2, "maxLength": 100},
+            "Abbey",
+            required=True,
+        ),
+        "ward_code": {
+            "name": "code",
+            "in": "path",
+            "required": True,
+            "description": "Ward code.",
+            "schema": _TEXT,
+            "example": "E05010458",
+        },
+        "asset_id": {
+            "name": "asset_id",
+            "in": "path",
+            "required": True,
+            "description": "Asset id.",
+            "schema": _TEXT,
+            "example": "00066c1b89a046b185906a89d8ceab8d",
+        },
+    }
+
+
+_COVERAGE = ["minutes", "coverage_category", "need_weights", "gap_weights", "kind"]
+
+
+def _schemas() -> dict[str, Any]:
+    contributions = dict.fromkeys(CONTRIBUTIONS, _NUMBER)
+    ward_properties = {
+        "code": _TEXT,
+        "name": _TEXT,
+        "residents_50plus": _NUMBER,
+        "n_assets": {"type": "integer", "minimum": 0},
+        "assets_per_1000_50plus": _NUMBER,
+        "share_50plus_within_any": _NUMBER,
+        "need_index": _NUMBER,
+        "gap_score": _NUMBER,
+        "gap_rank": _INTEGER,
+        "why": _TEXT,
+    }
+    area_properties = {
+        "code": _TEXT,
+        "name": _TEXT,
+        "ward_code": _TEXT_OR_NULL,
+        "residents_50plus": _NUMBER,
+        "walk_min_any": {**_NUMBER, "description": "null when no asset is measured"},
+        "n_within_any": {"type": "integer", "minimum": 0},
+        "fca_per_1000": _NUMBER,
+        "need_index": _NUMBER,
+        "gap_score": _NUMBER,
+        "gap_rank": _INTEGER,
+        "why": _TEXT,
+        **contributions,
+    }
+    asset_properties = {
+        "id": _TEXT,
+        "category": _TEXT,
+        "subcategory": _TEXT_OR_NULL,
+        "name": _TEXT,
+        "description": _TEXT,
+        "address": _TEXT,
+        "postcode": _TEXT,
+        "opening_times": _TEXT,
+        **{a: {"type": ["boolean", "null"]} for a in ACCESS_ATTRIBUTES},
+        "languages": {"type": "array", "items": _TEXT},
+        "contact": _TEXT,
+        "source_dataset": _TEXT,
+        "source_id": _TEXT,
+        "licence": _TEXT,
+        "status": {"type": "string", "enum": [s.value for s in Status]},
+        "last_verified_at": _TIME,
+        "created_at": _TIME,
+        "updated_at": _TIME,
+        "version": {"type": "integer"},
+        "ward_code": _TEXT_OR_NULL,
+    }
+    cell = {"type": ["number", "string", "null"]}
+    return {
+        "Error": _object({"status": {"type": "integer"}, "message": _TEXT}),
+        "Health": _object(
+            {"status": {"const": "ok"}, "wards": {"type": "integer"}, "assets": {"type": "integer"}}
+        ),
+        "Polygon": _object(
+            {"type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}}, closed=False
+        ),
+        "Point": _object(
+            {
+                "type": {"const": "Point"},
+                "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            }
+        ),
+        "CoverageParameters": _object(
+            {
+                "minutes": {"type": "number"},
+                "categories": {"type": "array", "items": _TEXT},
+                "kind": _TEXT,
+                "need_weights": {"type": "object", "additionalProperties": {"type": "number"}},
+                "gap_weights": {"type": "object", "additionalProperties": {"type": "number"}},
+            }
+        ),
+        "WardProperties": _object(ward_properties),
+        "WardFeature": _feature("Polygon", "WardProperties"),
+        "Ward": _feature("Polygon", "WardProperties", parameters=True),
+        "Wards": _collection("WardFeature", parameters=True),
+        "AreaProperties": _object(area_properties),
+        "AreaFeature": _feature("Polygon", "AreaProperties"),
+        "Areas": _collection("AreaFeature", parameters=True),
+        "AssetProperties": _object(asset_properties),
+        "Asset": _feature("Point", "AssetProperties"),
+        "Assets": _object(
+            {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "items": _ref("schemas", "Asset")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "total": {"type": "integer", "minimum": 0, "description": "assets matching the filters"},
+                "next": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "the next page, or null",
+                },
+            }
+        ),
+        "Search": _object(
+            {
+                "query": _TEXT,
+                "wards": {"type": "array", "items": _ref("schemas", "WardLink")},
+                "postcode": {
+                    "anyOf": [
+                        {"type": "null"},
+                        _object(
+                            {
+                                "postcode": _TEXT,
+                                "lon": {"type": "number"},
+                                "lat": {"type": "number"},
+                                "ward": {"anyOf": [{"type": "null"}, _ref("schemas", "WardLink")]},
+                            }
+                        ),
+                    ]
+                },
+                "message": {**_TEXT_OR_NULL, "description": "what to tell the user when nothing was found"},
+            }
+        ),
+        "WardLink": _object({"code": _TEXT, "name": _TEXT, "url": _TEXT}),
+        "Categories": _object(
+            {
+                "categories": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "id": _TEXT,
+                            "label": _TEXT,
+                            "layer": {"enum": ["asset", "context"]},
+                            "subcategories": {
+                                "type": "array",
+                                "items": _object({"id": _TEXT, "label": _TEXT}),
+                            },
+                        }
+                    ),
+                }
+            }
+        ),
+        "CoverageWardRow": _object(
+            {
+                **ward_properties,
+                "n_areas": {"type": "integer"},
+                "walk_min_any": _NUMBER,
+                "fca_per_1000": _NUMBER,
+            }
+        )
+        | {"additionalProperties": cell},
+        "CoverageAreaRow": _object({**area_properties, "point_source": _TEXT})
+        | {"additionalProperties": cell},
+        "CoverageWards": _object(
+            {
+                "parameters": _ref("schemas", "CoverageParameters"),
+                "wards": {"type": "array", "items": _ref("schemas", "CoverageWardRow")},
+            }
+        ),
+        "CoverageAreas": _object(
+            {
+                "parameters": _ref("schemas", "CoverageParameters"),
+                "areas": {"type": "array", "items": _ref("schemas", "CoverageAreaRow")},
+            }
+        ),
+        "Gaps": _object(
+            {
+                "level": {"enum": list(params.LEVELS)},
+                "parameters": _ref("schemas", "CoverageParameters"),
+                "ranked": {"type": "integer", "minimum": 0, "description": "rows with a gap score"},
+                "gaps": {
+                    "type": "array",
+                    "items": {
+                        "anyOf": [
+                            _ref("schemas", "AreaProperties"),
+                            _object(
+                                {
+                                    **ward_properties,
+                                    "walk_min_any": _NUMBER,
+                                    "fca_per_1000": _NUMBER,
+                                    **contributions,
+                                }
+                            ),
+                        ]
+                    },
+                },
+            }
+        ),
+    }
+
+
+def _feature(geometry: str, properties: str, *, parameters: bool = False) -> dict[str, Any]:
+    members: dict[str, Any] = {
+        "type": {"const": "Feature"},
+        "id": _TEXT,
+        "geometry": _ref("schemas", geometry),
+        "properties": _ref("schemas", properties),
+    }
+    if parameters:
+        members["parameters"] = _ref("schemas", "CoverageParameters")
+    return _object(members)
+
+
+def _collection(feature: str, *, parameters: bool = False) -> dict[str, Any]:
+    members: dict[str, Any] = {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "items": _ref("schemas", feature)},
+    }
+    if parameters:
+        members["parameters"] = _ref("schemas", "CoverageParameters")
+    return _object(members)
+
+
+def _get(
+    summary: str, description: str, schema: str, parameters: list[str], *, not_found: bool = False
+) -> dict[str, Any]:
+    responses = {
+        "200": _json(_ref("schemas", schema), "OK"),
+        "400": _ref("responses", "BadRequest"),
+    }
+    if not_found:
+        responses["404"] = _ref("responses", "NotFound")
+    return {
+        "get": {
+            "summary": summary,
+            "description": description,
+            "parameters": [_ref("parameters", p) for p in parameters],
+            "responses": responses,
+        }
+    }
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/api/health": _get("Health", "The service is up; how many wards and assets it holds.", "Health", []),
+        "/api/openapi.json": _get("This document", "The OpenAPI document of the API.", "OpenAPI", []),
+        "/api/categories": _get(
+            "Asset taxonomy",
+            "Categories in taxonomy order with their subcategories; layer 'asset' is counted by "
+            "coverage, 'context' (bus stops) is shown on maps only.",
+            "Categories",
+            [],
+        ),
+        "/api/search": _get(
+            "Find a ward or a postcode",
+            "Wards whose name contains q (names starting with it first, at most 10) or whose code it "
+            "is; when q is a postcode, its point and the ward it lies in.",
+            "Search",
+            ["q"],
+        ),
+        "/api/wards": _get(
+            "Wards with coverage (GeoJSON)",
+            "Every ward, or those meeting bbox, with headline coverage figures; polygons simplified "
+            "for display (10 m).",
+            "Wards",
+            ["bbox", *_COVERAGE],
+        ),
+        "/api/wards/{code}": _get(
+            "One ward with coverage (GeoJSON Feature)",
+            "As /api/wards, for one ward.",
+            "Ward",
+            ["ward_code", *_COVERAGE],
+            not_found=True,
+        ),
+        "/api/areas": _get(
+            "Small areas with coverage (GeoJSON)",
+            "Small areas of one kind, optionally of one ward and/or meeting bbox, with their coverage "
+            "and gap-score contributions; polygons simplified for display (10 m).",
+            "Areas",
+            ["ward", "bbox", *_COVERAGE],
+            not_found=True,
+        ),
+        "/api/assets": _get(
+            "Assets (GeoJSON points, paginated)",
+            "Assets ordered by id, filtered by bbox, ward, category and status (all optional, "
+            "combined with AND); page and per_page choose the page, next links to the following one.",
+            "Assets",
+            ["bbox", "category", "ward", "status", "page", "per_page"],
+            not_found=True,
+        ),
+        "/api/assets/{asset_id}": _get(
+            "One asset (GeoJSON Feature)", "One asset by id.", "Asset", ["asset_id"], not_found=True
+        ),
+        "/api/coverage/wards": _get(
+            "Coverage per ward",
+            "Every coverage column per ward (docs/coverage.md), without geometry; infinite and "
+            "missing values are null.",
+            "CoverageWards",
+            _COVERAGE,
+        ),
+        "/api/coverage/areas": _get(
+            "Coverage per small area",
+            "Every coverage column per small area (docs/coverage.md), without geometry; infinite and "
+            "missing values are null.",
+            "CoverageAreas",
+            _COVERAGE,
+        ),
+        "/api/gaps": _get(
+            "Gap ranking",
+            "Small areas or wards with a gap score, most under-served first (ties by code), with the "
+            "reasons (why) and each factor's contribution.",
+            "Gaps",
+            ["level", "limit", *_COVERAGE],
+        ),
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document as a JSON-ready dict."""
+    schemas = _schemas() | {"OpenAPI": {"type": "object", "required": ["openapi", "paths"]}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "assetmap API",
+            "version": "1",
+            "description": "Community assets mapped against need for people aged 50+. GeoJSON in "
+            'WGS84 ([lon, lat]). Errors are JSON: {"status": <HTTP status>, "message": <text>}. '
+            "A query parameter an endpoint does not take is a 400. See docs/api.md.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": _paths(),
+        "components": {
+            "parameters": _parameters(),
+            "schemas": schemas,
+            "responses": {
+                "BadRequest": _json(
+                    _ref("schemas", "Error"), "A parameter is malformed, out of range or unknown."
+                ),
+                "NotFound": _json(_ref("schemas", "Error"), "No ward or asset with that code or id."),
+            },
+        },
+    }

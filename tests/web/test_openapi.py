@@ -1,0 +1,174 @@
+"""The OpenAPI document matches the app: routes, methods, parameters and response shapes.
+
+Each documented query parameter is sent with the document's example value (200, and the body
+valid against the documented schema) and with a bad value (a 400 or 404 naming it, and a valid
+error body). The zoo (``tests/conftest.py``) stands in for Leicester where an example names a
+real ward or asset.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from assetmap.web.api import QUERY_PARAMETERS
+from assetmap.web.openapi import document
+
+DOC = document()
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Example values that must name something in the zoo rather than in Leicester.
+ZOO_VALUES = {"ward": "W1", "code": "W1"}
+BAD_VALUES = {
+    "bbox": ("-1.2,52.6,-1.1", 400),
+    "category": ("pub", 400),
+    "status": ("open", 400),
+    "ward": ("W9", 404),
+    "page": ("0", 400),
+    "per_page": ("99999", 400),
+    "minutes": ("61", 400),
+    "need_weights": ("idaopi", 400),
+    "gap_weights": ("walk:1", 400),
+    "kind": ("msoa", 400),
+    "level": ("city", 400),
+    "limit": ("0", 400),
+    "q": ("x", 400),
+}
+
+
+def openapi_path(rule: str) -> str:
+    """``/api/wards/<code>`` (or ``<string:code>``) as ``/api/wards/{code}``."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def api_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")]
+
+
+def parameters(path: str, where: str) -> list[dict]:
+    refs = DOC["paths"][path]["get"]["parameters"]
+    found = [DOC["components"]["parameters"][r["$ref"].rsplit("/", 1)[1]] for r in refs]
+    return [p for p in found if p["in"] == where]
+
+
+def wire(parameter: dict) -> str:
+    """The example value as it goes in a URL: lists comma-separated (style form, explode false)."""
+    value = ZOO_VALUES.get(parameter["name"], parameter["example"])
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def check_body(response, schema: dict) -> None:
+    """Validate a JSON body against a schema from the document, resolving its ``$ref``s."""
+    root = {**schema, "components": DOC["components"]}
+    Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(
+        response.get_json()
+    )
+
+
+def schema_of(path: str, status: str) -> dict:
+    response = DOC["paths"][path]["get"]["responses"][status]
+    if "$ref" in response:
+        response = DOC["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response["content"]["application/json"]["schema"]
+
+
+@pytest.fixture
+def concrete(client):
+    """A path with its path parameters filled in from the zoo."""
+    asset_id = client.get("/api/assets?category=cafe").get_json()["features"][0]["id"]
+
+    def fill(path: str) -> str:
+        return path.replace("{code}", "W1").replace("{asset_id}", asset_id)
+
+    return fill
+
+
+def test_document_is_valid_openapi():
+    validate(DOC)
+    assert DOC["openapi"].startswith("3.1")
+
+
+def test_served_document_is_the_document(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.get_json() == DOC
+
+
+def test_every_api_route_is_documented_and_every_documented_path_exists(app):
+    routes = {openapi_path(r.rule): (r.methods or set()) - IGNORED_METHODS for r in api_rules(app)}
+    documented = {path: {m.upper() for m in ops} for path, ops in DOC["paths"].items()}
+    assert routes == documented
+
+
+def test_path_parameters_match(app):
+    for rule in api_rules(app):
+        path = openapi_path(rule.rule)
+        assert {p["name"] for p in parameters(path, "path")} == set(rule.arguments), path
+        assert all(p["required"] for p in parameters(path, "path"))
+
+
+def test_documented_query_parameters_are_the_ones_each_endpoint_takes(app):
+    for rule in api_rules(app):
+        if rule.endpoint in QUERY_PARAMETERS:  # other blueprints check their own
+            documented = {p["name"] for p in parameters(openapi_path(rule.rule), "query")}
+            assert documented == set(QUERY_PARAMETERS[rule.endpoint]), rule.rule
+    assert set(QUERY_PARAMETERS) <= {r.endpoint for r in api_rules(app)}
+
+
+def test_every_documented_parameter_has_a_bad_value_here():
+    names = {p["name"] for path in DOC["paths"] for p in parameters(path, "query")}
+    assert names == set(BAD_VALUES)
+
+
+@pytest.mark.parametrize("path", sorted(DOC["paths"]))
+def test_each_query_parameter_is_accepted_with_its_example(client, concrete, path):
+    required = {p["name"]: wire(p) for p in parameters(path, "query") if p.get("required")}
+    url = concrete(path)
+    response = client.get(f"{url}?{urlencode(required)}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    check_body(response, schema_of(path, "200"))
+    for parameter in parameters(path, "query"):
+        query = required | {parameter["name"]: wire(parameter)}
+        response = client.get(f"{url}?{urlencode(query)}")
+        assert response.status_code == 200, (path, parameter["name"], response.get_data(as_text=True))
+        check_body(response, schema_of(path, "200"))
+
+
+@pytest.mark.parametrize("path", sorted(DOC["paths"]))
+def test_all_query_parameters_together(client, concrete, path):
+    query = {p["name"]: wire(p) for p in parameters(path, "query")}
+    response = client.get(f"{concrete(path)}?{urlencode(query)}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    check_body(response, schema_of(path, "200"))
+
+
+@pytest.mark.parametrize("path", sorted(DOC["paths"]))
+def test_each_query_parameter_is_checked(client, concrete, path):
+    required = {p["name"]: wire(p) for p in parameters(path, "query") if p.get("required")}
+    for parameter in parameters(path, "query"):
+        bad, status = BAD_VALUES[parameter["name"]]
+        response = client.get(f"{concrete(path)}?{urlencode(required | {parameter['name']: bad})}")
+        assert response.status_code == status, (path, parameter["name"])
+        assert str(status) in DOC["paths"][path]["get"]["responses"], (path, status)
+        check_body(response, schema_of(path, str(status)))
+        message = response.get_json()["message"]
+        assert parameter["name"] in message or bad in message, message
+
+
+@pytest.mark.parametrize("path", sorted(DOC["paths"]))
+def test_an_undocumented_parameter_is_refused(client, concrete, path):
+    required = {p["name"]: wire(p) for p in parameters(path, "query") if p.get("required")}
+    response = client.get(f"{concrete(path)}?{urlencode(required | {'colour': 'red'})}")
+    assert response.status_code == 400
+    check_body(response, schema_of(path, "400"))
+    assert response.get_json()["message"].startswith("unknown parameter 'colour'")
+
+
+@pytest.mark.parametrize("path", sorted(p for p in DOC["paths"] if "{" in p))
+def test_unknown_path_values_are_404(client, path):
+    response = client.get(re.sub(r"\{[^}]+\}", "nothing-here", path))
+    assert response.status_code == 404
+    check_body(response, schema_of(path, "404"))
