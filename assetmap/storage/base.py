@@ -51,6 +51,15 @@ class Store(ABC):
     def close(self) -> None:
         """Release connections."""
 
+    @abstractmethod
+    def revision(self) -> int:
+        """A counter that grows with every committed write that changes wards, areas or assets.
+
+        It lives in the database, so every process sharing the store sees the same value: equal
+        revisions mean unchanged data, and anything derived from the data can be cached under it.
+        Reads, writes that change nothing and failed writes leave it as it was.
+        """
+
     # -- wards -----------------------------------------------------------------------------
     @abstractmethod
     def upsert_wards(self, wards: Sequence[Ward]) -> UpsertCounts:
@@ -117,6 +126,13 @@ class Store(ABC):
     @abstractmethod
     def assets(self, query: AssetQuery | None = None) -> list[Asset]:
         """Assets matching ``query`` ordered by id; bbox and ward use the spatial index."""
+
+    @abstractmethod
+    def asset_records(self, query: AssetQuery | None = None) -> list[dict[str, Any]]:
+        """:meth:`assets` as JSON-ready dicts, equal to ``[a.to_dict() for a in assets(query)]``.
+
+        For serving many assets: no :class:`Asset` objects are built.
+        """
 
     @abstractmethod
     def count_assets(self, query: AssetQuery | None = None) -> int:

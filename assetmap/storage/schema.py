@@ -16,6 +16,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -196,6 +197,15 @@ audit_events = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("before", JSON(none_as_null=True)),
     Column("after", JSON(none_as_null=True)),
+)
+
+# One row: a counter raised by every write that changes wards, areas or assets, in the same
+# transaction, so any process can tell cheaply whether what it derived from them is still current.
+store_revision = Table(
+    "store_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
 )
 
 SPATIAL_TABLES = (wards, small_areas, assets)

@@ -53,11 +53,12 @@ from assetmap.storage.rows import (
     ward_from_row,
     ward_row,
 )
-from assetmap.storage.schema import assets, audit_events, small_areas, wards
+from assetmap.storage.schema import assets, audit_events, small_areas, store_revision, wards
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 _ASSET_COLUMNS = [assets.c[name] for name in ASSET_FIELDS]
+_TIME_FIELDS = tuple(name for name in ASSET_FIELDS if name.endswith("_at"))
 _CHUNK = 1000  # keys per IN list, well under the drivers' parameter limits
 
 
@@ -135,6 +136,18 @@ class SqlStore(Store):
     def close(self) -> None:
         self.engine.dispose()
 
+    def revision(self) -> int:
+        stmt = select(func.coalesce(func.max(store_revision.c.revision), 0))
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    @staticmethod
+    def _bump(conn: Connection) -> None:
+        """Raise the store revision inside the write's transaction (it commits or rolls back with it)."""
+        stmt = update(store_revision).where(store_revision.c.id == 1)
+        if conn.execute(stmt.values(revision=store_revision.c.revision + 1)).rowcount == 0:
+            conn.execute(insert(store_revision).values(id=1, revision=1))  # the row was deleted
+
     # -- wards ---------------------------------------------------------------------------------
     def upsert_wards(self, wards_in: Sequence[Ward]) -> UpsertCounts:
         rows = [ward_row(w) for w in wards_in]
@@ -142,6 +155,7 @@ class SqlStore(Store):
             counts = self._upsert_by_code(conn, wards, rows)
             if counts.added or counts.updated:
                 self._reassign_wards(conn)
+                self._bump(conn)
         return counts
 
     def wards(self, *, bbox: BBox | None = None) -> list[Ward]:
@@ -183,7 +197,10 @@ class SqlStore(Store):
     def upsert_areas(self, areas_in: Sequence[SmallArea]) -> UpsertCounts:
         rows = [area_row(a) for a in areas_in]
         with self._writer.begin() as conn:
-            return self._upsert_by_code(conn, small_areas, rows)
+            counts = self._upsert_by_code(conn, small_areas, rows)
+            if counts.added or counts.updated:
+                self._bump(conn)
+        return counts
 
     def update_area_fields(self, values: Mapping[str, Mapping[str, Any]]) -> UpsertCounts:
         wanted = {code: area_values(code, fields) for code, fields in values.items()}
@@ -197,6 +214,7 @@ class SqlStore(Store):
             changed = [{**row, "_code": row["code"]} for row in merged if row != stored[row["code"]]]
             if changed:
                 conn.execute(update(small_areas).where(small_areas.c.code == bindparam("_code")), changed)
+                self._bump(conn)
         return UpsertCounts(updated=len(changed), unchanged=len(wanted) - len(changed))
 
     def areas(
@@ -327,6 +345,7 @@ class SqlStore(Store):
         except IntegrityError:
             raise Conflict("an asset with the same source dataset and source id is already stored") from None
         self._record(conn, [(None, a) for a in created], action="create", actor=actor, at=at)
+        self._bump(conn)
         return created
 
     def _rewrite(
@@ -344,6 +363,7 @@ class SqlStore(Store):
         if conn.execute(stmt.values(asset_row(new))).rowcount != 1:
             raise Conflict(f"asset {old.id} was changed by someone else; reload it and try again")
         self._record(conn, [(old, new)], action=action, actor=actor, at=at)
+        self._bump(conn)
         return new
 
     def _record(
@@ -393,16 +413,25 @@ class SqlStore(Store):
         return asset_from_row(row)
 
     def assets(self, query: AssetQuery | None = None) -> list[Asset]:
+        return [asset_from_row(row) for row in self._asset_rows(query)]
+
+    def asset_records(self, query: AssetQuery | None = None) -> list[dict[str, Any]]:
+        records = [row._asdict() for row in self._asset_rows(query)]
+        for record in records:
+            for name in _TIME_FIELDS:
+                if record[name] is not None:
+                    record[name] = record[name].isoformat()
+        return records
+
+    def _asset_rows(self, query: AssetQuery | None) -> Sequence[Row[*tuple[Any, ...]]]:
         query = checked_query(query or AssetQuery())
         stop = None if query.limit is None else query.offset + query.limit
         with self.engine.connect() as conn:
             stmt, region = self._asset_select(conn, query)
             if region is None:
-                return [
-                    asset_from_row(row) for row in conn.execute(stmt.offset(query.offset).limit(query.limit))
-                ]
+                return conn.execute(stmt.offset(query.offset).limit(query.limit)).all()
             rows = conn.execute(stmt).all()
-        return [asset_from_row(row) for row in self._covered(rows, region)[query.offset : stop]]
+        return self._covered(rows, region)[query.offset : stop]
 
     def count_assets(self, query: AssetQuery | None = None) -> int:
         query = checked_query(query or AssetQuery())

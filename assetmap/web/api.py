@@ -22,9 +22,10 @@ from assetmap import taxonomy
 from assetmap.coverage import CoverageResult
 from assetmap.coverage.engine import CONTRIBUTIONS
 from assetmap.errors import NotFound
-from assetmap.models import ASSET_FIELDS, Asset
+from assetmap.models import ASSET_FIELDS
 from assetmap.storage.base import AssetQuery
 from assetmap.web import get_store, openapi, params
+from assetmap.web.cache import cached_json
 from assetmap.web.coverage import CoverageOptions, current_coverage, display_coverage
 from assetmap.web.params import COVERAGE_PARAMETERS
 
@@ -125,11 +126,14 @@ def categories() -> ResponseReturnValue:
 def wards() -> ResponseReturnValue:
     box = params.bbox(request.args)
     options = _coverage_options()
-    codes = None if box is None else [w.code for w in get_store().wards(bbox=box)]
-    result = display_coverage(options)
-    return jsonify(
-        _collection(_rows(result.wards, codes), WARD_PROPERTIES) | {"parameters": _described(options, result)}
-    )
+
+    def build() -> dict[str, Any]:
+        codes = None if box is None else [w.code for w in get_store().wards(bbox=box)]
+        result = display_coverage(options)
+        collection = _collection(_rows(result.wards, codes), WARD_PROPERTIES)
+        return collection | {"parameters": _described(options, result)}
+
+    return cached_json(build)
 
 
 @bp.get("/wards/<code>")
@@ -150,24 +154,28 @@ def areas() -> ResponseReturnValue:
     store = get_store()
     if ward_code is not None:
         store.ward(ward_code)  # NotFound for an unknown code
-    codes = None
-    if ward_code is not None or box is not None:
-        codes = [a.code for a in store.areas(kind=options.kind, ward=ward_code, bbox=box)]
-    result = display_coverage(options)
-    return jsonify(
-        _collection(_rows(result.areas, codes), AREA_PROPERTIES) | {"parameters": _described(options, result)}
-    )
+
+    def build() -> dict[str, Any]:
+        codes = None
+        if ward_code is not None or box is not None:
+            codes = [a.code for a in store.areas(kind=options.kind, ward=ward_code, bbox=box)]
+        result = display_coverage(options)
+        collection = _collection(_rows(result.areas, codes), AREA_PROPERTIES)
+        return collection | {"parameters": _described(options, result)}
+
+    return cached_json(build)
 
 
 @bp.get("/assets")
 def assets() -> ResponseReturnValue:
     query, page = params.asset_query(request.args)
-    store = get_store()
-    total = store.count_assets(query)
-    found = store.assets(query) if page.offset < total else []
-    more = page.offset + len(found) < total
-    return jsonify(
-        {
+
+    def build() -> dict[str, Any]:
+        store = get_store()
+        total = store.count_assets(query)
+        found = store.asset_records(query) if page.offset < total else []
+        more = page.offset + len(found) < total
+        return {
             "type": "FeatureCollection",
             "features": [_asset_feature(a) for a in found],
             "page": page.number,
@@ -175,12 +183,13 @@ def assets() -> ResponseReturnValue:
             "total": total,
             "next": _page_link(page.number + 1) if more else None,
         }
-    )
+
+    return cached_json(build)
 
 
 @bp.get("/assets/<asset_id>")
 def asset(asset_id: str) -> ResponseReturnValue:
-    return jsonify(_asset_feature(get_store().get_asset(asset_id)))
+    return jsonify(_asset_feature(get_store().get_asset(asset_id).to_dict()))
 
 
 @bp.get("/coverage/wards")
@@ -253,12 +262,12 @@ def _collection(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, Any]
     return {"type": "FeatureCollection", "features": features}
 
 
-def _asset_feature(asset: Asset) -> dict[str, Any]:
-    values = asset.to_dict()
+def _asset_feature(values: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON point feature of an asset given as :meth:`~assetmap.models.Asset.to_dict`."""
     return {
         "type": "Feature",
-        "id": asset.id,
-        "geometry": {"type": "Point", "coordinates": [asset.lon, asset.lat]},
+        "id": values["id"],
+        "geometry": {"type": "Point", "coordinates": [values["lon"], values["lat"]]},
         "properties": {f: values[f] for f in PUBLIC_ASSET_FIELDS},
     }
 

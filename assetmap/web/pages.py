@@ -9,6 +9,7 @@ figures, the legend and a small JSON block of settings.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from assetmap.coverage import CoverageParams, CoverageResult
 from assetmap.errors import DataFileError, InvalidInput
 from assetmap.models import ACCESS_ATTRIBUTES, Status
 from assetmap.web import maps, programme, wardview
+from assetmap.web.cache import cached
 from assetmap.web.coverage import current_coverage
 
 bp = Blueprint("pages", __name__)
@@ -40,11 +42,11 @@ def index() -> str:
     uk = (geo.UK.min_lon, geo.UK.min_lat, geo.UK.max_lon, geo.UK.max_lat)
     bbox = maps.reach_bbox(wards, MAP_MARGIN_M) if len(wards) else uk
     city = summaries.city_figures(result)
-    metrics = maps.metric_scales(wards, maps.ward_metrics(minutes))
+    metrics = _ward_metric_scales(minutes)
     chosen = _chosen_metric(request.args.get("metric"), [m["key"] for m in metrics])
     top_areas = summaries.ranked_areas(result).head(TOP_AREAS)
     connector = _connector_wards(result)
-    area_scale = _area_scale(result)
+    area_scale = _area_scale()
     parts = _map(bbox)
     return render_template(
         "city.html",
@@ -79,14 +81,15 @@ def index() -> str:
 @bp.get("/wards/<code>")
 def ward(code: str) -> str:
     result = current_coverage()
-    summary = wardview.ward_context(code, result=result)  # NotFound -> the HTML 404 page
+    # NotFound -> the HTML 404 page
+    summary = cached("ward_summary", (code, date.today()), lambda: wardview.ward_context(code))
     params = CoverageParams.from_config(current_app.config)
     mine = result.wards[result.wards["code"] == code]
     # The map shows the ward and what its residents can walk to, across the boundary too.
     reach = maps.reach_bbox(mine, params.radius_m)
     parts = _map(maps.reach_bbox(mine, MAP_MARGIN_M))
     connector = _connector_wards(result)
-    area_scale = _area_scale(result)
+    area_scale = _area_scale()
     return render_template(
         "ward.html",
         map=parts,
@@ -141,9 +144,20 @@ def _ranked_wards(result: CoverageResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _area_scale(result: CoverageResult) -> dict[str, Any]:
+# What is cached per store revision reads the coverage inside its computation, after the revision,
+# so an entry is never older than the revision it is kept under.
+def _area_scale() -> dict[str, Any]:
     """Gap-score classes over every small area of the city, so ward pages compare with the city."""
-    return maps.scale(result.areas["gap_score"], worse="high")
+    return cached("area_scale", None, lambda: maps.scale(current_coverage().areas["gap_score"], worse="high"))
+
+
+def _ward_metric_scales(minutes: float) -> list[dict[str, Any]]:
+    """The city map's metrics with their class breaks over the wards."""
+    return cached(
+        "ward_metric_scales",
+        minutes,
+        lambda: maps.metric_scales(current_coverage().wards, maps.ward_metrics(minutes)),
+    )
 
 
 def _connector_wards(result: CoverageResult) -> list[dict[str, str]]:

@@ -96,3 +96,23 @@ def test_simplified_overlapping_polygons_stay_valid():
         shapely.get_num_coordinates(out.geometry.values).sum()
         < shapely.get_num_coordinates(frame.geometry.values).sum()
     )
+
+
+def test_cache_follows_a_write_by_another_process(app):
+    # Another gunicorn worker or the CLI writes through its own connection: the revision it raises
+    # lives in the database, so this app's cached coverage and responses are dropped too.
+    from assetmap.storage import open_store
+
+    client = app.test_client()
+    with app.app_context():
+        before = current_coverage()
+        assert client.get("/api/assets?category=library").get_json()["total"] == 0
+        other = open_store(app.config["DATABASE_URL"])
+        try:
+            other.add_asset(Asset("library", "Library", -1.137, 52.627, status=Status.VERIFIED), actor="t")
+        finally:
+            other.close()
+        assert (west_assets(before), west_assets(current_coverage())) == (2, 3)
+        assert client.get("/api/assets?category=library").get_json()["total"] == 1
+        wards = client.get("/api/wards").get_json()["features"]
+        assert next(f for f in wards if f["id"] == "W1")["properties"]["n_assets"] == 3
