@@ -9,6 +9,7 @@ straight-line distance × detour factor ÷ speed, until a walk network exists.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,9 +21,10 @@ from pyproj import CRS, Transformer
 
 from assetmap import geo, taxonomy
 from assetmap.coverage.catchment import two_step_fca
-from assetmap.coverage.distance import count_by_group, nearest_by_group, pairs_within
-from assetmap.coverage.need import explain, gap_scores, need_factors
+from assetmap.coverage.distance import count_by_group, group_positions, reach_by_group
+from assetmap.coverage.need import explain_all, gap_scores, need_factors
 from assetmap.coverage.params import NEED_FACTORS, CoverageParams
+from assetmap.errors import InvalidInput
 
 AREA_INPUT_COLUMNS = (
     "code",
@@ -50,6 +52,17 @@ class CoverageResult:
     crs: str
 
 
+@dataclass(frozen=True)
+class _Assets:
+    """The assets that count (of the categories measured), as the arrays the engine needs."""
+
+    id: np.ndarray
+    category: np.ndarray
+    points: np.ndarray  # shapely points
+    capacity: np.ndarray
+    ward_code: np.ndarray | None  # as given on the asset layer, if asked to trust it
+
+
 @cache
 def _transformer_to(crs: CRS) -> Transformer:
     # Building a transformer costs tens of milliseconds; pyproj transformers are thread-safe.
@@ -62,10 +75,12 @@ def demand_points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     The population-weighted point (``pw_lon``/``pw_lat``) where known, else a point guaranteed to
     lie inside the polygon.
     """
-    rep = shapely.point_on_surface(areas.geometry.values)
-    has_pw = areas["pw_lon"].notna().to_numpy() & areas["pw_lat"].notna().to_numpy()
-    lon = np.where(has_pw, areas["pw_lon"].to_numpy(dtype=float), shapely.get_x(rep))
-    lat = np.where(has_pw, areas["pw_lat"].to_numpy(dtype=float), shapely.get_y(rep))
+    lon = areas["pw_lon"].to_numpy(dtype=float, copy=True)
+    lat = areas["pw_lat"].to_numpy(dtype=float, copy=True)
+    has_pw = ~np.isnan(lon) & ~np.isnan(lat)
+    if not has_pw.all():
+        inside = shapely.point_on_surface(np.asarray(areas.geometry.values)[~has_pw])
+        lon[~has_pw], lat[~has_pw] = shapely.get_x(inside), shapely.get_y(inside)
     source = np.where(has_pw, "population_weighted", "point_on_surface")
     return lon, lat, source
 
@@ -77,6 +92,7 @@ def compute_coverage(
     params: CoverageParams,
     *,
     categories: Sequence[str] | None = None,
+    asset_ward_column: str | None = None,
 ) -> CoverageResult:
     """Coverage of small areas and wards by assets.
 
@@ -93,47 +109,112 @@ def compute_coverage(
         Walking model and weights.
     categories
         Categories to measure; "any" in the output means any of these.
+    asset_ward_column
+        A column of ``assets`` that already holds each asset's ward code, worked out by the same
+        rule as :func:`assign_wards` against these wards (storage does so when it saves an asset).
+        Given, it is trusted and the engine does not test points against ward polygons.
 
     Returns
     -------
     CoverageResult
         See ``docs/coverage.md`` for every column.
+
+    Notes
+    -----
+    The work runs on a few threads inside the call (one KD-tree per category, the sort of asset ids,
+    placing assets in wards); the numbers are the same whatever order they finish in.
     """
     cats = tuple(categories) if categories is not None else tuple(taxonomy.asset_categories())
+    if len(set(cats)) < len(cats):
+        raise InvalidInput(f"categories: each category may be listed once, got {', '.join(cats)}")
     for frame, label in ((areas, "small areas"), (assets, "assets"), (wards, "wards")):
         if frame.crs is None or not frame.crs.equals("EPSG:4326"):
-            raise geo.InvalidInput(f"{label}: expected WGS84 (EPSG:4326), got {frame.crs}")
+            raise InvalidInput(f"{label}: expected WGS84 (EPSG:4326), got {frame.crs}")
     areas = areas.sort_values("code", kind="stable").reset_index(drop=True)
     wards = wards.sort_values("code", kind="stable").reset_index(drop=True)
-    assets = assets[assets["category"].isin(cats)]
-    assets = assets.sort_values("id", kind="stable").reset_index(drop=True)
-    crs = geo.measuring_crs(areas if not areas.empty else assets)
-    to_metres = _transformer_to(crs)
-
+    counted = _counted_assets(assets, cats, ward_column=asset_ward_column)
+    crs = geo.measuring_crs(
+        areas if not areas.empty else gpd.GeoDataFrame(geometry=counted.points, crs=assets.crs)
+    )
     lon, lat, point_source = demand_points(areas)
-    demand_xy = np.column_stack(to_metres.transform(lon, lat)) if len(areas) else np.empty((0, 2))
-    a_lon, a_lat = shapely.get_x(assets.geometry.values), shapely.get_y(assets.geometry.values)
-    supply_xy = np.column_stack(to_metres.transform(a_lon, a_lat)) if len(assets) else np.empty((0, 2))
-    a_cat = assets["category"].to_numpy(dtype=object)
-
-    area_out = _area_access(
-        areas, demand_xy=demand_xy, supply_xy=supply_xy, a_cat=a_cat, assets=assets, cats=cats, params=params
-    )
-    area_out["point_source"] = point_source
-    scores = gap_scores(
-        need_factors(areas),
-        walk_minutes=area_out["walk_min_any"],
-        access=area_out["fca_per_1000"],
-        need_weights=params.need_weights,
-        gap_weights=params.gap_weights,
-    )
-    area_out = pd.concat([area_out, scores], axis=1)
-    area_out["gap_rank"] = area_out["gap_score"].rank(ascending=False, method="min").astype("Int64")
-    area_out["why"] = [explain(r) for r in area_out[list(CONTRIBUTIONS)].to_dict("records")]
-    area_gdf = gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326")
-
-    ward_gdf = _ward_summary(area_gdf, assets, wards, cats)
+    # Sorting asset ids and placing assets in wards let go of the GIL for the most part, so they run
+    # alongside the projection.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        by_id = pool.submit(_stable_argsort, counted.id)
+        tally = pool.submit(_ward_tally, counted, wards, cats)
+        demand_xy, supply_xy = _to_metres(crs, areas["code"].to_numpy(), (lon, lat, point_source), counted)
+        # Assets in id order: that fixes the order 2SFCA adds up in, whatever the order of the input.
+        order = by_id.result()
+        area_out = _area_access(
+            areas,
+            demand_xy=demand_xy,
+            supply_xy=supply_xy[order],
+            category=counted.category[order],
+            capacity=counted.capacity[order],
+            cats=cats,
+            params=params,
+        )
+        area_out["point_source"] = point_source
+        scores = gap_scores(
+            need_factors(areas),
+            walk_minutes=area_out["walk_min_any"],
+            access=area_out["fca_per_1000"],
+            need_weights=params.need_weights,
+            gap_weights=params.gap_weights,
+        )
+        area_out = pd.concat([area_out, scores], axis=1)
+        area_out["gap_rank"] = area_out["gap_score"].rank(ascending=False, method="min").astype("Int64")
+        area_out["why"] = explain_all(area_out[list(CONTRIBUTIONS)]).tolist()
+        area_gdf = gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326")
+        ward_gdf = _ward_summary(area_gdf, tally.result(), wards, cats)
     return CoverageResult(area_gdf, ward_gdf, cats, crs.to_string())
+
+
+def _counted_assets(assets: gpd.GeoDataFrame, cats: tuple[str, ...], *, ward_column: str | None) -> _Assets:
+    """The assets of ``cats``, in the order given."""
+    keep = assets["category"].isin(cats).to_numpy()
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return assets[name].to_numpy(dtype=dtype)[keep]
+
+    return _Assets(
+        id=column("id", object),
+        category=column("category", object),
+        points=np.asarray(assets.geometry.values)[keep],
+        capacity=column("capacity", float) if "capacity" in assets else np.ones(int(keep.sum())),
+        ward_code=column(ward_column, object) if ward_column is not None else None,
+    )
+
+
+def _stable_argsort(values: np.ndarray) -> np.ndarray:
+    """Indices that sort ``values`` as ``sort_values(kind="stable")`` would."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        # NumPy's variable-width strings sort in code point order, like str, and faster than objects.
+        return np.argsort(values.astype(np.dtypes.StringDType()), kind="stable")
+    return pd.Series(values).sort_values(kind="stable").index.to_numpy()
+
+
+def _to_metres(
+    crs: CRS, codes: np.ndarray, demand: tuple[np.ndarray, np.ndarray, np.ndarray], counted: _Assets
+) -> tuple[np.ndarray, np.ndarray]:
+    """Demand points (lon, lat, source) and assets in metres; one that cannot be measured raises."""
+    lon, lat, source = demand
+    a_lon, a_lat = shapely.get_x(counted.points), shapely.get_y(counted.points)
+    x, y = _transformer_to(crs).transform(np.concatenate([lon, a_lon]), np.concatenate([lat, a_lat]))
+    xy = np.column_stack([x, y])
+    bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
+    if len(bad) and bad[0] < len(lon):
+        i = bad[0]
+        point = "pw_lon/pw_lat" if source[i] == "population_weighted" else "a point on its polygon"
+        raise InvalidInput(
+            f"small areas: {codes[i]}: {point} ({lon[i]}, {lat[i]}) cannot be measured in {crs}"
+        )
+    if len(bad):
+        i = bad[0] - len(lon)
+        raise InvalidInput(
+            f"assets: {counted.id[i]}: lon/lat ({a_lon[i]}, {a_lat[i]}) cannot be measured in {crs}"
+        )
+    return xy[: len(lon)], xy[len(lon) :]
 
 
 def _area_access(
@@ -141,97 +222,116 @@ def _area_access(
     *,
     demand_xy: np.ndarray,
     supply_xy: np.ndarray,
-    a_cat: np.ndarray,
-    assets: gpd.GeoDataFrame,
+    category: np.ndarray,
+    capacity: np.ndarray,
     cats: tuple[str, ...],
     params: CoverageParams,
 ) -> pd.DataFrame:
-    out = pd.DataFrame({c: areas[c] for c in AREA_INPUT_COLUMNS if c in areas})
-    nearest = nearest_by_group(demand_xy, supply_xy, a_cat, cats)
+    columns: dict[str, object] = {c: areas[c] for c in AREA_INPUT_COLUMNS if c in areas}
+    nearest, pairs = reach_by_group(demand_xy, supply_xy, category, cats, params.reach_m)
     any_nearest = nearest.min(axis=1) if len(cats) else np.full(len(areas), np.inf)
-    # A hair over the radius so float rounding never drops a pair exactly at N minutes.
-    pairs = pairs_within(demand_xy, supply_xy, params.radius_m * (1 + 1e-9))
-    minutes = params.walk_minutes(pairs.metres)
-    within = minutes <= params.minutes
-    counts = count_by_group(
-        type(pairs)(pairs.demand[within], pairs.supply[within], pairs.metres[within]),
-        len(areas),
-        a_cat,
-        cats,
-    )
+    counts = count_by_group(pairs, len(areas), category, cats)
     for k, c in enumerate(cats):
-        out[f"dist_m_{c}"] = nearest[:, k]
-        out[f"walk_min_{c}"] = params.walk_minutes(nearest[:, k])
-        out[f"n_within_{c}"] = counts[:, k]
-    out["dist_m_any"] = any_nearest
-    out["walk_min_any"] = params.walk_minutes(any_nearest)
-    out["n_within_any"] = counts.sum(axis=1)
-    capacity = assets["capacity"].to_numpy(dtype=float) if "capacity" in assets else np.ones(len(assets))
+        columns[f"dist_m_{c}"] = nearest[:, k]
+        columns[f"walk_min_{c}"] = params.walk_minutes(nearest[:, k])
+        columns[f"n_within_{c}"] = counts[:, k]
+    columns["dist_m_any"] = any_nearest
+    columns["walk_min_any"] = params.walk_minutes(any_nearest)
+    columns["n_within_any"] = counts.sum(axis=1)
+    # Every pair is within reach: the catchment is the same set of assets the counts count.
     fca = two_step_fca(
         pairs,
         areas["residents_50plus"].fillna(0).to_numpy(dtype=float),
         capacity,
-        cost=minutes,
-        max_cost=params.minutes,
+        cost=pairs.metres,
+        max_cost=params.reach_m,
     )
-    out["fca_per_1000"] = fca * 1000.0
-    return out
+    columns["fca_per_1000"] = fca * 1000.0
+    return pd.DataFrame(columns, index=areas.index)
 
 
 def assign_wards(points: np.ndarray, wards: gpd.GeoDataFrame) -> np.ndarray:
-    """Ward code for each point geometry (the first ward by code on a shared edge), or None."""
-    codes = np.full(len(points), None, dtype=object)
-    if len(points) == 0 or wards.empty:
-        return codes
-    # A tree over the points, queried with each (prepared) ward, beats one query per point.
-    ward_idx, pt_idx = shapely.STRtree(points).query(wards.geometry.values, predicate="intersects")
-    order = np.lexsort((ward_idx, pt_idx))
-    pt_idx, ward_idx = pt_idx[order], ward_idx[order]
-    first = np.unique(pt_idx, return_index=True)[1]
-    codes[pt_idx[first]] = wards["code"].to_numpy(dtype=object)[ward_idx[first]]
-    return codes
+    """Ward code for each point geometry, or None outside every ward.
+
+    A point on a boundary shared by several wards (or inside overlapping wards) gets the smallest
+    code, whatever the order of ``wards``.
+    """
+    codes = wards["code"].to_numpy(dtype=object)
+    order = np.argsort(codes, kind="stable")
+    first = _first_polygon(np.asarray(points), np.asarray(wards.geometry.values)[order])
+    out = np.full(len(points), None, dtype=object)
+    out[first >= 0] = codes[order][first[first >= 0]]
+    return out
 
 
-def _weighted_mean(frame: pd.DataFrame, columns: Sequence[str], weight: str, by: str) -> pd.DataFrame:
+def _first_polygon(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """Index of the first polygon each point lies in or on, -1 when none."""
+    none = np.iinfo(np.intp).max
+    first = np.full(len(points), none, dtype=np.intp)
+    if len(points) and len(polygons):
+        # A tree over the points, queried with each (prepared) polygon, beats one query per point.
+        poly_idx, pt_idx = shapely.STRtree(points).query(polygons, predicate="intersects")
+        np.minimum.at(first, pt_idx, poly_idx)
+    first[first == none] = -1
+    return first
+
+
+def _ward_tally(counted: _Assets, wards: gpd.GeoDataFrame, cats: tuple[str, ...]) -> np.ndarray:
+    """Assets of each category per ward, an ``(n_wards, n_cats)`` array; ``wards`` sorted by code.
+
+    Wards sharing a code share the tally of that code.
+    """
+    code_at, codes = pd.factorize(wards["code"])
+    if counted.ward_code is not None:
+        ward = pd.Index(codes).get_indexer(counted.ward_code)
+    else:
+        first = _first_polygon(counted.points, np.asarray(wards.geometry.values))
+        ward = np.append(code_at, -1)[first]  # first is -1 outside every ward
+    cat = group_positions(counted.category, cats)
+    inside = (ward >= 0) & (cat >= 0)
+    tally = np.bincount(ward[inside] * len(cats) + cat[inside], minlength=len(codes) * len(cats))
+    return tally.reshape(len(codes), len(cats))[code_at]
+
+
+def _weighted_mean(
+    frame: pd.DataFrame, columns: Sequence[str], weight: str, by: pd.Categorical
+) -> pd.DataFrame:
     values = frame[list(columns)].astype(float)
     w = frame[weight].fillna(0).astype(float)
     mask = values.notna().mul(w, axis=0)
-    num = values.fillna(0).mul(w, axis=0).groupby(frame[by]).sum()
-    den = mask.groupby(frame[by]).sum()
+    num = values.fillna(0).mul(w, axis=0).groupby(by, observed=True).sum()
+    den = mask.groupby(by, observed=True).sum()
     return num / den.where(den > 0)
 
 
 def _ward_summary(
-    areas: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, cats: tuple[str, ...]
+    areas: gpd.GeoDataFrame, tally: np.ndarray, wards: gpd.GeoDataFrame, cats: tuple[str, ...]
 ) -> gpd.GeoDataFrame:
     out = pd.DataFrame({"code": wards["code"], "name": wards["name"]}).set_index("code")
-    pop = areas.groupby("ward_code")["residents_50plus"].sum(min_count=1)
+    by = pd.Categorical(areas["ward_code"])  # the areas' wards, sorted out once for every groupby below
+    pop = areas["residents_50plus"].groupby(by, observed=True).sum(min_count=1)
     out["residents_50plus"] = pop.reindex(out.index)
-    out["n_areas"] = areas.groupby("ward_code").size().reindex(out.index).fillna(0).astype(int)
+    out["n_areas"] = areas.groupby(by, observed=True).size().reindex(out.index).fillna(0).astype(int)
 
-    in_ward = pd.Series(assign_wards(assets.geometry.values, wards), dtype=object)
-    tally = pd.DataFrame({"ward": in_ward, "category": assets["category"].to_numpy()})
-    tally = tally.groupby(["ward", "category"]).size().unstack(fill_value=0) if len(tally) else pd.DataFrame()
-    tally = tally.reindex(index=out.index, columns=list(cats), fill_value=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_1000 = 1000.0 / out["residents_50plus"].where(out["residents_50plus"] > 0)
-    for c in cats:
-        out[f"n_assets_{c}"] = tally[c].astype(int)
-        out[f"assets_per_1000_50plus_{c}"] = tally[c] * per_1000
-    out["n_assets"] = tally.sum(axis=1).astype(int)
+    for k, c in enumerate(cats):
+        out[f"n_assets_{c}"] = tally[:, k]
+        out[f"assets_per_1000_50plus_{c}"] = tally[:, k] * per_1000
+    out["n_assets"] = tally.sum(axis=1)
     out["assets_per_1000_50plus"] = out["n_assets"] * per_1000
 
-    reached = pd.DataFrame({"ward_code": areas["ward_code"], "pop": areas["residents_50plus"].fillna(0)})
+    reached = pd.DataFrame({"pop": areas["residents_50plus"].fillna(0)})
     for c in (*cats, "any"):
         reached[c] = reached["pop"] * (areas[f"n_within_{c}"] > 0)
-    sums = reached.groupby("ward_code").sum(numeric_only=True).reindex(out.index)
+    sums = reached.groupby(by, observed=True).sum().reindex(out.index)
     for c in (*cats, "any"):
         out[f"share_50plus_within_{c}"] = sums[c] / sums["pop"].where(sums["pop"] > 0)
 
     means = ["walk_min_any", "fca_per_1000", "need_index", "gap_score", *CONTRIBUTIONS]
     finite = areas.assign(walk_min_any=areas["walk_min_any"].replace(np.inf, np.nan))
-    out = out.join(_weighted_mean(finite, means, "residents_50plus", "ward_code"))
+    out = out.join(_weighted_mean(finite, means, "residents_50plus", by))
     out["gap_rank"] = out["gap_score"].rank(ascending=False, method="min").astype("Int64")
-    out["why"] = [explain(r) for r in out[list(CONTRIBUTIONS)].to_dict("records")]
+    out["why"] = explain_all(out[list(CONTRIBUTIONS)]).tolist()
     out = out.reset_index()
     return gpd.GeoDataFrame(out, geometry=wards.geometry.values, crs="EPSG:4326")

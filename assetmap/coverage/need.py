@@ -123,8 +123,64 @@ def explain(row: Mapping[str, float], *, top: int = 3) -> str:
     >>> explain({"c_idaopi": 0.2, "c_distance": 0.1, "c_imd": 0.0, "c_catchment": float("nan")}, top=2)
     "older people's income deprivation (IDAOPI) (0.20), walk to the nearest asset (0.10)"
     """
-    parts = [(row.get(f"c_{f}"), f) for f in FACTOR_LABELS]
-    ranked = sorted(((v, f) for v, f in parts if v is not None and v > 0), reverse=True)
-    if not ranked:
-        return "no factor stands out"
-    return ", ".join(f"{FACTOR_LABELS[f]} ({v:.2f})" for v, f in ranked[:top])
+    frame = pd.DataFrame({f"c_{f}": [row.get(f"c_{f}")] for f in FACTOR_LABELS}, dtype=float)
+    return str(explain_all(frame, top=top)[0])
+
+
+def explain_all(contributions: pd.DataFrame, *, top: int = 3) -> np.ndarray:
+    """:func:`explain` for every row of a frame of ``c_<factor>`` columns, as an object array.
+
+    The ``top`` largest positive contributions, largest first (equal ones in reverse alphabetical
+    order of the factor), each as "label (0.00)"; "no factor stands out" when none is positive.
+    A missing column or value contributes nothing.
+
+    >>> explain_all(pd.DataFrame({"c_imd": [0.3, 0.0], "c_distance": [0.3, None]})).tolist()
+    ['overall deprivation (IMD) (0.30), walk to the nearest asset (0.30)', 'no factor stands out']
+    """
+    factors = list(FACTOR_LABELS)
+    values = contributions.reindex(columns=[f"c_{f}" for f in factors]).to_numpy(dtype=float)
+    positive = values > 0
+    name_rank = np.argsort(np.argsort(factors))
+    # Sort each row by value, largest first, then by factor name, last first; what is not positive goes last.
+    order = np.lexsort(
+        (np.broadcast_to(-name_rank, values.shape), np.where(positive, -values, np.inf)), axis=1
+    )[:, :top]
+    rows = np.arange(len(values))[:, None]
+    chosen = positive[rows, order]
+    # A sentence strings together a few of a few hundred phrases "label (0.12)": number the phrases
+    # and the distinct sentences, and write each distinct sentence once rather than once per row.
+    texts, text_at = _two_decimals(values[rows, order][chosen])
+    phrase = np.full(order.shape, -1, dtype=np.int64)
+    phrase[chosen] = order[chosen] * len(texts) + text_at
+    sentence_at = np.zeros(len(values), dtype=np.int64)
+    first = np.arange(len(values))
+    for r in range(order.shape[1]):
+        key = sentence_at * (len(factors) * len(texts) + 1) + phrase[:, r] + 1
+        _, first, sentence_at = np.unique(key, return_index=True, return_inverse=True)
+    words = [
+        ", ".join(
+            f"{FACTOR_LABELS[factors[p // len(texts)]]} ({texts[p % len(texts)]})" for p in row if p >= 0
+        )
+        or "no factor stands out"
+        for row in phrase[first].tolist()
+    ]
+    return np.array(words, dtype=object)[sentence_at]
+
+
+def _two_decimals(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``f"{v:.2f}"`` for each positive value, as distinct texts and each value's index into them.
+
+    Python rounds a float's exact binary value, half to even. ``rint(v * 100)`` agrees wherever
+    ``v * 100`` is not within 1e-6 of a half (its rounding error is below 1e-8 for ``v < 1e6``);
+    the few values that are, or are larger, are formatted by Python itself.
+    """
+    scaled = values * 100.0
+    with np.errstate(invalid="ignore"):  # inf - inf
+        sure = (np.abs(scaled - np.floor(scaled) - 0.5) >= 1e-6) & (values < 1e6)
+    hundredths, sure_at = np.unique(np.rint(scaled[sure]), return_inverse=True)
+    texts = [f"{int(h) // 100}.{int(h) % 100:02d}" for h in hundredths]
+    texts += [f"{v:.2f}" for v in values[~sure]]
+    at = np.empty(len(values), dtype=np.intp)
+    at[sure] = sure_at.reshape(-1)
+    at[~sure] = len(hundredths) + np.arange(int((~sure).sum()))
+    return texts, at

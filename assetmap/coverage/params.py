@@ -57,6 +57,16 @@ class CoverageParams:
         """Straight-line radius reached in ``minutes`` at ``speed_mps`` with the detour factor."""
         return self.minutes * 60.0 * self.speed_mps / self.detour_factor
 
+    @property
+    def reach_m(self) -> float:
+        """The straight-line distance that counts as within reach: ``radius_m`` and a relative 1e-9 more.
+
+        The hair keeps an asset exactly ``minutes`` away in reach despite float rounding (lon/lat to
+        metres, and ``walk_minutes(radius_m)`` can come out a hair above ``minutes``). Counts and
+        2SFCA both use this one test, on metres.
+        """
+        return self.radius_m * (1 + 1e-9)
+
     def walk_minutes(self, metres: Any) -> Any:
         """Walking minutes for straight-line metres (scalar or array)."""
         return metres * self.detour_factor / self.speed_mps / 60.0

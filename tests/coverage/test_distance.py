@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from assetmap import taxonomy
 from assetmap.coverage import CoverageParams, compute_coverage
-from assetmap.coverage.distance import Pairs, count_by_group, nearest_by_group, pairs_within
+from assetmap.coverage.distance import Pairs, count_by_group, nearest_by_group, pairs_within, reach_by_group
 
 DEMAND = np.array([[0.0, 0.0], [100.0, 0.0]])
 SUPPLY = np.array([[3.0, 4.0], [30.0, 40.0], [100.0, 60.0], [160.0, 80.0]])
@@ -106,6 +106,29 @@ def test_counts_are_never_negative_and_add_up_to_the_pairs(demand, supply, data)
     counts = count_by_group(pairs, len(demand), groups, ["cafe", "library"])
     assert (counts >= 0).all()
     assert counts.sum() == np.isin(groups[pairs.supply], ["cafe", "library"]).sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    demand=coords,
+    supply=coords,
+    radius=st.floats(0, 600),
+    workers=st.sampled_from([1, 2, -1]),
+    data=st.data(),
+)
+def test_reach_by_group_is_nearest_by_group_and_pairs_within(demand, supply, radius, workers, data):
+    labels = ["cafe", "library", "bus_stop"]
+    groups_of = st.lists(st.sampled_from(labels), min_size=len(supply), max_size=len(supply))
+    supply_group = np.array(data.draw(groups_of), dtype=object)
+    groups = data.draw(st.lists(st.sampled_from(labels[:2]), max_size=3))  # may repeat a group
+    nearest, pairs = reach_by_group(demand, supply, supply_group, groups, radius, workers=workers)
+    assert np.array_equal(nearest, nearest_by_group(demand, supply, supply_group, groups))
+    # The pairs are those of pairs_within among the supply points in the groups, in the same order.
+    every = pairs_within(demand, supply, radius)
+    keep = np.isin(supply_group[every.supply], groups)
+    assert np.array_equal(pairs.demand, every.demand[keep])
+    assert np.array_equal(pairs.supply, every.supply[keep])
+    assert np.array_equal(pairs.metres, every.metres[keep])
 
 
 @pytest.mark.e2e

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assetmap import taxonomy
-from assetmap.coverage import compute_coverage
+from assetmap.coverage import CoverageParams, compute_coverage
 from assetmap.coverage.engine import CONTRIBUTIONS, assign_wards
 from assetmap.errors import InvalidInput
 
@@ -193,8 +193,72 @@ def test_assign_wards_gives_a_point_on_a_shared_edge_to_the_first_ward():
     )
     points = shapely.points([[0.5, 0.5], [1.0, 0.5], [1.5, 0.5], [5.0, 5.0]])
     assert assign_wards(points, wards).tolist() == ["A", "A", "B", None]
+    # The smallest code wins by itself, not because the caller sorted the wards.
+    assert assign_wards(points, wards.iloc[::-1]).tolist() == ["A", "A", "B", None]
     assert assign_wards(points[:0], wards).tolist() == []
     assert assign_wards(points, wards.iloc[:0]).tolist() == [None] * 4
+
+
+def test_wards_given_on_the_assets_are_trusted(frames_builder, zoo_specs, zoo_params, zoo_categories):
+    areas, assets, wards = frames_builder(**zoo_specs())
+    assets["ward_code"] = assign_wards(assets.geometry.values, wards)
+    from_polygons = compute_coverage(areas, assets, wards, zoo_params, categories=zoo_categories)
+    given = compute_coverage(
+        areas, assets, wards, zoo_params, categories=zoo_categories, asset_ward_column="ward_code"
+    )
+    pd.testing.assert_frame_equal(given.wards, from_polygons.wards, check_exact=True)
+    pd.testing.assert_frame_equal(given.areas, from_polygons.areas, check_exact=True)
+    # Trusted, not checked: s5 (in W3) said to be in W1 counts in W1.
+    assets.loc[assets["id"] == "s5", "ward_code"] = "W1"
+    moved = compute_coverage(
+        areas, assets, wards, zoo_params, categories=zoo_categories, asset_ward_column="ward_code"
+    )
+    assert _col(moved.wards, "n_assets") == [4, 2, 0]
+
+
+def test_an_asset_exactly_the_walk_away_is_within_reach(frames_builder, zoo_specs):
+    # 7 minutes at 1.1 m/s with detour 1.5 is 308 m, but in floats walk_minutes(radius_m) is a hair over 7,
+    # and the asset comes back from WGS84 about 2e-7 m further than 308 m.
+    params = CoverageParams(speed_mps=1.1, detour_factor=1.5, minutes=7.0)
+    assert params.radius_m == pytest.approx(308.0)
+    assert params.walk_minutes(params.radius_m) > params.minutes
+    area = zoo_specs()["areas"][0]  # pw point (250, 250), 100 residents aged 50+
+    asset = {"id": "e1", "category": "cafe", "xy": (250 + 308, 250)}
+    result = compute_coverage(
+        *frames_builder([area], [asset], zoo_specs()["wards"]), params, categories=["cafe"]
+    )
+    assert _col(result.areas, "dist_m_cafe") == pytest.approx([308.0])
+    assert _col(result.areas, "n_within_cafe") == [1]
+    assert _col(result.areas, "fca_per_1000") == pytest.approx([10.0])  # 1 asset / 100 residents
+    assert result.wards.set_index("code").loc["W1", "share_50plus_within_any"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ("pw_lon", "small areas: A1: pw_lon/pw_lat (inf, {lat}) cannot be measured in EPSG:27700"),
+        ("pw_lat", "small areas: A1: pw_lon/pw_lat ({lon}, inf) cannot be measured in EPSG:27700"),
+        ("geometry", "assets: s1: lon/lat (inf, {lat}) cannot be measured in EPSG:27700"),
+    ],
+)
+def test_an_infinite_point_is_refused_with_its_name(zoo, zoo_params, zoo_categories, column, message):
+    areas, assets, wards = (frame.copy() for frame in zoo)
+    if column == "geometry":
+        lon, lat = assets.geometry.x[0], assets.geometry.y[0]
+        assets.loc[0, "geometry"] = shapely.Point(np.inf, lat)
+    else:
+        lon, lat = areas.loc[0, "pw_lon"], areas.loc[0, "pw_lat"]
+        areas.loc[0, column] = np.inf
+    with pytest.raises(InvalidInput) as info:
+        compute_coverage(areas, assets, wards, zoo_params, categories=zoo_categories)
+    assert info.value.status == 400
+    assert info.value.message == message.format(lon=lon, lat=lat)
+
+
+def test_a_category_listed_twice_is_refused(zoo, zoo_params):
+    with pytest.raises(InvalidInput) as info:
+        compute_coverage(*zoo, zoo_params, categories=["cafe", "park", "cafe"])
+    assert info.value.message == "categories: each category may be listed once, got cafe, park, cafe"
 
 
 def test_asset_on_a_ward_corner_counts_once_in_the_first_ward_by_code(

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetmap.coverage.need import explain, gap_scores, need_factors, percentile_scale
+from assetmap.coverage.need import (
+    FACTOR_LABELS,
+    explain,
+    explain_all,
+    gap_scores,
+    need_factors,
+    percentile_scale,
+)
 from assetmap.coverage.params import NEED_FACTORS, CoverageParams
 
 CONTRIBUTIONS = [f"c_{f}" for f in (*NEED_FACTORS, "distance", "catchment")]
@@ -136,6 +143,50 @@ def test_explain_names_the_three_largest_contributions():
 )
 def test_explain_with_nothing_positive(row):
     assert explain(row) == "no factor stands out"
+
+
+def _sentence(row: dict, top: int) -> str:
+    """What explain_all should say for one row, written the plain way: sort, then format each."""
+    parts = [(row[f"c_{f}"], f) for f in FACTOR_LABELS if row.get(f"c_{f}") is not None]
+    ranked = sorted(((v, f) for v, f in parts if v > 0), reverse=True)[:top]
+    return ", ".join(f"{FACTOR_LABELS[f]} ({v:.2f})" for v, f in ranked) or "no factor stands out"
+
+
+def test_explain_all_rounds_like_python_formatting():
+    # Halves of a hundredth: 0.125 is exact in binary and rounds to even (0.12); the binary values of
+    # 0.145, 0.995 and 1.005 lie just below the half (0.14, 0.99, 1.00), those of 0.335, 0.675 and
+    # 12.345 just above it (0.34, 0.68, 12.35). For 0.005 and 0.015, rint(v * 100) alone goes wrong.
+    values = [0.125, 0.145, 0.995, 1.005, 0.335, 0.675, 12.345, 0.005, 0.015, 1e-9]
+    frame = pd.DataFrame({"c_imd": values})
+    said = explain_all(frame, top=1).tolist()
+    assert said == [_sentence({"c_imd": v}, 1) for v in values]
+    assert [s.removeprefix("overall deprivation (IMD) (")[:-1] for s in said] == [
+        "0.12",
+        "0.14",
+        "0.99",
+        "1.00",
+        "0.34",
+        "0.68",
+        "12.35",
+        "0.01",
+        "0.01",
+        "0.00",
+    ]
+
+
+contribution = st.one_of(st.none(), st.sampled_from([0.0, -0.1, 0.125, 0.25, 0.3]), st.floats(0, 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.fixed_dictionaries(dict.fromkeys(CONTRIBUTIONS, contribution)), max_size=8),
+    top=st.integers(1, 7),
+)
+def test_explain_all_says_for_every_row_what_explain_says(rows, top):
+    frame = pd.DataFrame(rows, columns=CONTRIBUTIONS, dtype=float)
+    expected = [_sentence(row, top) for row in rows]
+    assert explain_all(frame, top=top).tolist() == expected
+    assert [explain(row, top=top) for row in rows] == expected
 
 
 maybe = st.one_of(st.none(), st.floats(0, 100))
