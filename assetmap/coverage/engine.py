@@ -25,20 +25,9 @@ from assetmap.coverage.distance import count_by_group, group_positions, reach_by
 from assetmap.coverage.need import explain_all, gap_scores, need_factors
 from assetmap.coverage.params import NEED_FACTORS, CoverageParams
 from assetmap.errors import InvalidInput
+from assetmap.models import AREA_MEASURES
 
-AREA_INPUT_COLUMNS = (
-    "code",
-    "name",
-    "ward_code",
-    "residents_total",
-    "residents_50plus",
-    "residents_65plus",
-    "residents_75plus",
-    "imd_score",
-    "imd_decile",
-    "idaopi_score",
-    "loneliness",
-)
+AREA_INPUT_COLUMNS = ("code", "name", "ward_code", *AREA_MEASURES)
 CONTRIBUTIONS = tuple(f"c_{f}" for f in (*NEED_FACTORS, "distance", "catchment"))
 
 
