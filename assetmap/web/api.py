@@ -192,22 +192,24 @@ def asset(asset_id: str) -> ResponseReturnValue:
     return jsonify(_asset_feature(get_store().get_asset(asset_id).to_dict()))
 
 
-@bp.get("/coverage/wards")
-def coverage_wards() -> ResponseReturnValue:
+def _coverage_rows(level: str) -> ResponseReturnValue:
+    """Coverage per ward or per area (``level`` names the frame), without geometry."""
     options = _coverage_options()
     result = current_coverage(options)
+    frame = result.wards if level == "wards" else result.areas
     return jsonify(
-        {"parameters": _described(options, result), "wards": _records(result.wards.drop(columns="geometry"))}
+        {"parameters": _described(options, result), level: _records(frame.drop(columns="geometry"))}
     )
+
+
+@bp.get("/coverage/wards")
+def coverage_wards() -> ResponseReturnValue:
+    return _coverage_rows("wards")
 
 
 @bp.get("/coverage/areas")
 def coverage_areas() -> ResponseReturnValue:
-    options = _coverage_options()
-    result = current_coverage(options)
-    return jsonify(
-        {"parameters": _described(options, result), "areas": _records(result.areas.drop(columns="geometry"))}
-    )
+    return _coverage_rows("areas")
 
 
 @bp.get("/gaps")

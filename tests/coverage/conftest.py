@@ -23,6 +23,7 @@ from pyproj import Transformer
 from assetmap import taxonomy
 from assetmap.coverage import CoverageParams, CoverageResult, compute_coverage
 from assetmap.geo import BNG, WGS84
+from assetmap.models import AREA_MEASURES
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -117,17 +118,7 @@ def build_frames(
     Area specs need ``code``, ``ward_code``, ``box`` and ``pw`` (or None) and may give any
     engine input column; asset specs need ``id``, ``category``, ``xy`` and may give ``capacity``.
     """
-    area_cols = (
-        "name",
-        "residents_total",
-        "residents_50plus",
-        "residents_65plus",
-        "residents_75plus",
-        "imd_score",
-        "imd_decile",
-        "idaopi_score",
-        "loneliness",
-    )
+    area_cols = ("name", *AREA_MEASURES)
     pw = np.array([r["pw"] if r["pw"] is not None else (np.nan, np.nan) for r in areas], float).reshape(-1, 2)
     pw_lon, pw_lat = to_lonlat(pw[:, 0], pw[:, 1])  # pyproj turns NaN into inf: put NaN back
     pw_lon[np.isnan(pw[:, 0])], pw_lat[np.isnan(pw[:, 1])] = np.nan, np.nan
