@@ -291,8 +291,7 @@ def ranked_areas(result: CoverageResult) -> pd.DataFrame:
         "deficit_catchment",
         *(f"c_{f}" for f in CONTRIBUTION_FACTORS),
     ]
-    ordered = areas.sort_values(["gap_score", "code"], ascending=[False, True], na_position="last")
-    return ordered[columns].reset_index(drop=True)
+    return _most_underserved_first(areas, columns)
 
 
 def ranked_wards(result: CoverageResult) -> pd.DataFrame:
@@ -311,7 +310,12 @@ def ranked_wards(result: CoverageResult) -> pd.DataFrame:
         "why",
         *(f"c_{f}" for f in CONTRIBUTION_FACTORS),
     ]
-    ordered = wards.sort_values(["gap_score", "code"], ascending=[False, True], na_position="last")
+    return _most_underserved_first(wards, columns)
+
+
+def _most_underserved_first(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``frame`` by gap score, largest first (ties by code, missing scores last)."""
+    ordered = frame.sort_values(["gap_score", "code"], ascending=[False, True], na_position="last")
     return ordered[columns].reset_index(drop=True)
 
 
