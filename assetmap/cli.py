@@ -19,7 +19,7 @@ from tqdm import tqdm
 from assetmap import config as config_mod
 from assetmap.coverage import CoverageParams, compute_coverage
 from assetmap.errors import AssetmapError
-from assetmap.frames import coverage_inputs
+from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
 from assetmap.importers import ImportSummary, assets, boundaries, pack, stats
 from assetmap.report import ward_table, write_report
 from assetmap.storage import open_store
@@ -228,7 +228,7 @@ def coverage_report(ctx: click.Context, out_dir: Path, minutes: float | None, ki
         areas, asset_frame, wards = coverage_inputs(store, statuses=ctx.obj["COVERAGE_STATUSES"], kind=kind)
         if areas.empty:
             _fail(AssetmapError(f"no {kind} small areas loaded; run `python -m assetmap load-pack` first"))
-        result = compute_coverage(areas, asset_frame, wards, params)
+        result = compute_coverage(areas, asset_frame, wards, params, asset_ward_column=ASSET_WARD_COLUMN)
         click.echo(ward_table(result, minutes=params.minutes))
         for path in write_report(result, out_dir):
             click.echo(f"wrote {path}", err=True)

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from assetmap.storage.base import Store
 
 AREA_COLUMNS = ("code", "name", "kind", "ward_code", *AREA_MEASURES)
+ASSET_WARD_COLUMN = "ward_code"
+"""The column of :func:`assets_frame` holding the ward storage placed each asset in when it was saved
+(re-placed whenever wards are imported): pass it to the engine as ``asset_ward_column``."""
 
 
 def wards_frame(wards: Iterable[Ward]) -> gpd.GeoDataFrame:
@@ -45,7 +48,8 @@ def areas_frame(areas: Iterable[SmallArea]) -> gpd.GeoDataFrame:
 
 
 def assets_frame(assets: Iterable[Asset]) -> gpd.GeoDataFrame:
-    """Assets as a point frame with ``id``, ``category``, ``subcategory``, ``name`` and ``status``."""
+    """Assets as a point frame with ``id``, ``category``, ``subcategory``, ``name``, ``status`` and
+    ``ward_code`` (see :data:`ASSET_WARD_COLUMN`)."""
     assets = list(assets)
     return gpd.GeoDataFrame(
         {
@@ -54,6 +58,7 @@ def assets_frame(assets: Iterable[Asset]) -> gpd.GeoDataFrame:
             "subcategory": [a.subcategory for a in assets],
             "name": [a.name for a in assets],
             "status": [str(a.status) for a in assets],
+            ASSET_WARD_COLUMN: [a.ward_code for a in assets],
         },
         geometry=gpd.points_from_xy([a.lon for a in assets], [a.lat for a in assets]),
         crs=WGS84,

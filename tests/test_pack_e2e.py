@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from assetmap.config import load_config
@@ -102,3 +103,21 @@ def test_coverage_report_cli(loaded, tmp_path, monkeypatch):
     } <= set(areas[0])
     geo = json.loads((tmp_path / "areas.geojson").read_text())
     assert len(geo["features"]) == 192
+
+
+def test_stored_asset_wards_give_the_same_coverage_as_placing_assets(loaded):
+    """The service trusts the ward storage recorded for each asset; it must be the engine's own rule."""
+    from assetmap.config import load_config as config
+    from assetmap.coverage import CoverageParams, compute_coverage
+    from assetmap.coverage.engine import assign_wards
+    from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
+
+    _, store, _ = loaded
+    areas, assets, wards = coverage_inputs(store, statuses=config()["COVERAGE_STATUSES"])
+    placed_codes = pd.Series(assign_wards(assets.geometry.values, wards), dtype=object)
+    assert assets[ASSET_WARD_COLUMN].fillna("outside").tolist() == placed_codes.fillna("outside").tolist()
+    assert assets[ASSET_WARD_COLUMN].notna().sum() > 800
+    params = CoverageParams()
+    given = compute_coverage(areas, assets, wards, params, asset_ward_column=ASSET_WARD_COLUMN)
+    placed = compute_coverage(areas, assets.drop(columns=ASSET_WARD_COLUMN), wards, params)
+    assert given.wards.equals(placed.wards) and given.areas.equals(placed.areas)

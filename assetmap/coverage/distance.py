@@ -103,12 +103,18 @@ def reach_by_group(
     radius_m: float,
     *,
     workers: int = -1,
+    ordered: bool = True,
 ) -> tuple[np.ndarray, Pairs]:
     """:func:`nearest_by_group`, and :func:`pairs_within` over the supply points in ``groups``, at once.
 
     One KD-tree per group answers both: its pairs within ``radius_m`` are found first, a demand
     point's nearest is the nearest of its pairs where it has any, and only the other demand
     points are searched. Groups are measured side by side on ``workers`` threads (-1: one per CPU).
+
+    With ``ordered`` the pairs come by demand then supply, as from :func:`pairs_within`. Without,
+    sorting them is skipped: they come group by group in the order the KD-trees find them, which
+    is fixed by the order of the inputs (the same inputs in the same order give the same pairs in
+    the same order), so sums over them stay reproducible.
 
     >>> nearest, pairs = reach_by_group(
     ...     np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [30.0, 0.0]]), np.array(["a", "b"]), ["a", "b"], 5.0
@@ -137,15 +143,19 @@ def reach_by_group(
             return near["i"], members[k][near["j"]], near["v"]
 
         threads = (os.cpu_count() or 1) if workers == -1 else workers
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            found = list(pool.map(measure, members))
+        if threads == 1:
+            found = [measure(k) for k in members]
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                found = list(pool.map(measure, members))
     demand, supply, metres = (
         np.concatenate([f[i] for f in found]) if found else np.empty(0) for i in range(3)
     )
-    shape = (len(demand_xy), len(supply_xy))
-    pairs = _sorted_pairs(
-        demand.astype(np.intp, copy=False), supply.astype(np.intp, copy=False), metres, shape
-    )
+    demand, supply = demand.astype(np.intp, copy=False), supply.astype(np.intp, copy=False)
+    if ordered:
+        pairs = _sorted_pairs(demand, supply, metres, (len(demand_xy), len(supply_xy)))
+    else:
+        pairs = Pairs(demand, supply, metres.astype(float, copy=False))
     return nearest[:, [last[g] for g in groups]], pairs
 
 

@@ -8,10 +8,11 @@ straight-line distance × detour factor ÷ speed, until a walk network exists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -21,14 +22,17 @@ from pyproj import CRS, Transformer
 
 from assetmap import geo, taxonomy
 from assetmap.coverage.catchment import two_step_fca
-from assetmap.coverage.distance import count_by_group, group_positions, reach_by_group
-from assetmap.coverage.need import explain_all, gap_scores, need_factors
+from assetmap.coverage.distance import Pairs, count_by_group, group_positions, reach_by_group
+from assetmap.coverage.need import explain_all, need_factors, need_scores, with_gaps
 from assetmap.coverage.params import NEED_FACTORS, CoverageParams
 from assetmap.errors import InvalidInput
 from assetmap.models import AREA_MEASURES
 
 AREA_INPUT_COLUMNS = ("code", "name", "ward_code", *AREA_MEASURES)
 CONTRIBUTIONS = tuple(f"c_{f}" for f in (*NEED_FACTORS, "distance", "catchment"))
+PARALLEL_FROM = 20_000  # areas + assets from which the work is shared out over threads
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -119,44 +123,70 @@ def compute_coverage(
     for frame, label in ((areas, "small areas"), (assets, "assets"), (wards, "wards")):
         if frame.crs is None or not frame.crs.equals("EPSG:4326"):
             raise InvalidInput(f"{label}: expected WGS84 (EPSG:4326), got {frame.crs}")
-    areas = areas.sort_values("code", kind="stable").reset_index(drop=True)
-    wards = wards.sort_values("code", kind="stable").reset_index(drop=True)
+    areas, wards = _by_code(areas), _by_code(wards)
     counted = _counted_assets(assets, cats, ward_column=asset_ward_column)
     crs = geo.measuring_crs(
         areas if not areas.empty else gpd.GeoDataFrame(geometry=counted.points, crs=assets.crs)
     )
     lon, lat, point_source = demand_points(areas)
     # Sorting asset ids and placing assets in wards let go of the GIL for the most part, so they run
-    # alongside the projection.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # alongside the projection. On small inputs threads cost more in hand-overs than they save.
+    parallel = len(areas) + len(counted.id) >= PARALLEL_FROM
+    with ThreadPoolExecutor(max_workers=2) if parallel else _InThisThread() as pool:
         by_id = pool.submit(_stable_argsort, counted.id)
         tally = pool.submit(_ward_tally, counted, wards, cats)
-        demand_xy, supply_xy = _to_metres(crs, areas["code"].to_numpy(), (lon, lat, point_source), counted)
+        demand_xy, supply_xy = _to_metres(
+            crs, areas["code"].to_numpy(), (lon, lat, point_source), counted, parallel=parallel
+        )
         # Assets in id order: that fixes the order 2SFCA adds up in, whatever the order of the input.
         order = by_id.result()
+        category = counted.category[order]
+        # The KD-tree searches let go of the GIL: the need scores are worked out meanwhile. Unordered
+        # pairs are enough, as the inputs come in a fixed order (areas by code, assets by id).
+        reach = pool.submit(
+            reach_by_group,
+            demand_xy,
+            supply_xy[order],
+            category,
+            cats,
+            params.reach_m,
+            workers=-1 if parallel else 1,
+            ordered=False,
+        )
+        need = need_scores(need_factors(areas), need_weights=params.need_weights)
         area_out = _area_access(
             areas,
-            demand_xy=demand_xy,
-            supply_xy=supply_xy[order],
-            category=counted.category[order],
+            reach.result(),
+            category=category,
             capacity=counted.capacity[order],
             cats=cats,
             params=params,
         )
         area_out["point_source"] = point_source
-        scores = gap_scores(
-            need_factors(areas),
+        scores = with_gaps(
+            need,
             walk_minutes=area_out["walk_min_any"],
             access=area_out["fca_per_1000"],
-            need_weights=params.need_weights,
             gap_weights=params.gap_weights,
         )
         area_out = pd.concat([area_out, scores], axis=1)
         area_out["gap_rank"] = area_out["gap_score"].rank(ascending=False, method="min").astype("Int64")
         area_out["why"] = explain_all(area_out[list(CONTRIBUTIONS)]).tolist()
-        area_gdf = gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326")
+        area_gdf = gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326", copy=False)
         ward_gdf = _ward_summary(area_gdf, tally.result(), wards, cats)
     return CoverageResult(area_gdf, ward_gdf, cats, crs.to_string())
+
+
+class _InThisThread(Executor):
+    """An executor that runs each task at once, in the thread that submits it."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever asks for the result, as a pool would
+            done.set_exception(exc)
+        return done
 
 
 def _counted_assets(assets: gpd.GeoDataFrame, cats: tuple[str, ...], *, ward_column: str | None) -> _Assets:
@@ -176,7 +206,16 @@ def _counted_assets(assets: gpd.GeoDataFrame, cats: tuple[str, ...], *, ward_col
 
 
 def _stable_argsort(values: np.ndarray) -> np.ndarray:
-    """Indices that sort ``values`` as ``sort_values(kind="stable")`` would."""
+    """Indices that sort ``values`` as ``sort_values(kind="stable")`` would.
+
+    >>> _stable_argsort(np.array(["b", "a", "b"], dtype=object)).tolist()
+    [1, 0, 2]
+    """
+    try:
+        if len(values) < 2 or bool(np.all(values[:-1] <= values[1:])):
+            return np.arange(len(values))  # already in order, as storage lists assets
+    except TypeError:  # values that do not compare (mixed types): let pandas order them
+        pass
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
         # NumPy's variable-width strings sort in code point order, like str, and faster than objects.
         return np.argsort(values.astype(np.dtypes.StringDType()), kind="stable")
@@ -184,12 +223,24 @@ def _stable_argsort(values: np.ndarray) -> np.ndarray:
 
 
 def _to_metres(
-    crs: CRS, codes: np.ndarray, demand: tuple[np.ndarray, np.ndarray, np.ndarray], counted: _Assets
+    crs: CRS,
+    codes: np.ndarray,
+    demand: tuple[np.ndarray, np.ndarray, np.ndarray],
+    counted: _Assets,
+    *,
+    parallel: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Demand points (lon, lat, source) and assets in metres; one that cannot be measured raises."""
     lon, lat, source = demand
     a_lon, a_lat = shapely.get_x(counted.points), shapely.get_y(counted.points)
-    x, y = _transformer_to(crs).transform(np.concatenate([lon, a_lon]), np.concatenate([lat, a_lat]))
+    x, y = np.concatenate([lon, a_lon]), np.concatenate([lat, a_lat])
+    transform = _transformer_to(crs).transform
+    # pyproj lets go of the GIL while it transforms: the two halves run on two cores.
+    half = len(x) // 2 if parallel else 0
+    with ThreadPoolExecutor(max_workers=1) if parallel else _InThisThread() as side:
+        first = side.submit(transform, x[:half], y[:half], inplace=True)
+        transform(x[half:], y[half:], inplace=True)
+        first.result()
     xy = np.column_stack([x, y])
     bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
     if len(bad) and bad[0] < len(lon):
@@ -206,18 +257,25 @@ def _to_metres(
     return xy[: len(lon)], xy[len(lon) :]
 
 
+def _by_code(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` sorted by ``code`` (stable), with a fresh index; storage lists them so already."""
+    if not frame["code"].is_monotonic_increasing:
+        frame = frame.sort_values("code", kind="stable")
+    return frame.reset_index(drop=True)
+
+
 def _area_access(
     areas: gpd.GeoDataFrame,
+    reach: tuple[np.ndarray, Pairs],
     *,
-    demand_xy: np.ndarray,
-    supply_xy: np.ndarray,
     category: np.ndarray,
     capacity: np.ndarray,
     cats: tuple[str, ...],
     params: CoverageParams,
 ) -> pd.DataFrame:
+    """Distance, walk and count columns per category, and 2SFCA, from :func:`reach_by_group`'s result."""
     columns: dict[str, object] = {c: areas[c] for c in AREA_INPUT_COLUMNS if c in areas}
-    nearest, pairs = reach_by_group(demand_xy, supply_xy, category, cats, params.reach_m)
+    nearest, pairs = reach
     any_nearest = nearest.min(axis=1) if len(cats) else np.full(len(areas), np.inf)
     counts = count_by_group(pairs, len(areas), category, cats)
     for k, c in enumerate(cats):
@@ -282,45 +340,60 @@ def _ward_tally(counted: _Assets, wards: gpd.GeoDataFrame, cats: tuple[str, ...]
     return tally.reshape(len(codes), len(cats))[code_at]
 
 
-def _weighted_mean(
-    frame: pd.DataFrame, columns: Sequence[str], weight: str, by: pd.Categorical
-) -> pd.DataFrame:
-    values = frame[list(columns)].astype(float)
-    w = frame[weight].fillna(0).astype(float)
-    mask = values.notna().mul(w, axis=0)
-    num = values.fillna(0).mul(w, axis=0).groupby(by, observed=True).sum()
-    den = mask.groupby(by, observed=True).sum()
-    return num / den.where(den > 0)
-
-
 def _ward_summary(
     areas: gpd.GeoDataFrame, tally: np.ndarray, wards: gpd.GeoDataFrame, cats: tuple[str, ...]
 ) -> gpd.GeoDataFrame:
-    out = pd.DataFrame({"code": wards["code"], "name": wards["name"]}).set_index("code")
-    by = pd.Categorical(areas["ward_code"])  # the areas' wards, sorted out once for every groupby below
-    pop = areas["residents_50plus"].groupby(by, observed=True).sum(min_count=1)
-    out["residents_50plus"] = pop.reindex(out.index)
-    out["n_areas"] = areas.groupby(by, observed=True).size().reindex(out.index).fillna(0).astype(int)
+    """Per-ward figures from the areas' results and the asset ``tally``; ``wards`` sorted by code.
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_1000 = 1000.0 / out["residents_50plus"].where(out["residents_50plus"] > 0)
+    Sums over a ward's areas skip missing values; a ward with none has no figure (NaN). Means are
+    weighted by residents aged 50+. Wards sharing a code share the figures of that code.
+    """
+    code_at, codes = pd.factorize(wards["code"])
+    ward = pd.Index(codes).get_indexer(areas["ward_code"])
+    inside = ward >= 0
+    ward = ward[inside]
+
+    def sums(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per ward: the sum of the values that are there, and how much weight they had."""
+        values = np.asarray(values, dtype=float)[inside]
+        there = ~np.isnan(values)
+        total = np.bincount(ward[there], weights=values[there], minlength=len(codes))
+        return total[code_at], np.bincount(ward[there], minlength=len(codes))[code_at]
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+    pop_raw = areas["residents_50plus"].to_numpy(dtype=float)
+    pop_sum, pop_n = sums(pop_raw)
+    pop = np.where(pop_n > 0, pop_sum, np.nan)
+    columns: dict[str, object] = {
+        "code": wards["code"].to_numpy(),
+        "name": wards["name"].to_numpy(),
+        "residents_50plus": pop,
+        "n_areas": np.bincount(ward, minlength=len(codes))[code_at],
+    }
+    per_1000 = ratio(np.full(len(pop), 1000.0), pop)
     for k, c in enumerate(cats):
-        out[f"n_assets_{c}"] = tally[:, k]
-        out[f"assets_per_1000_50plus_{c}"] = tally[:, k] * per_1000
-    out["n_assets"] = tally.sum(axis=1)
-    out["assets_per_1000_50plus"] = out["n_assets"] * per_1000
+        columns[f"n_assets_{c}"] = tally[:, k]
+        columns[f"assets_per_1000_50plus_{c}"] = tally[:, k] * per_1000
+    columns["n_assets"] = tally.sum(axis=1)
+    columns["assets_per_1000_50plus"] = columns["n_assets"] * per_1000
 
-    reached = pd.DataFrame({"pop": areas["residents_50plus"].fillna(0)})
+    weight = np.nan_to_num(pop_raw, nan=0.0)
+    weight_sum, _ = sums(weight)
     for c in (*cats, "any"):
-        reached[c] = reached["pop"] * (areas[f"n_within_{c}"] > 0)
-    sums = reached.groupby(by, observed=True).sum().reindex(out.index)
-    for c in (*cats, "any"):
-        out[f"share_50plus_within_{c}"] = sums[c] / sums["pop"].where(sums["pop"] > 0)
+        reached, _ = sums(weight * (areas[f"n_within_{c}"].to_numpy() > 0))
+        columns[f"share_50plus_within_{c}"] = ratio(reached, weight_sum)
 
-    means = ["walk_min_any", "fca_per_1000", "need_index", "gap_score", *CONTRIBUTIONS]
-    finite = areas.assign(walk_min_any=areas["walk_min_any"].replace(np.inf, np.nan))
-    out = out.join(_weighted_mean(finite, means, "residents_50plus", by))
+    for c in ("walk_min_any", "fca_per_1000", "need_index", "gap_score", *CONTRIBUTIONS):
+        values = areas[c].to_numpy(dtype=float)
+        values = np.where(np.isinf(values), np.nan, values) if c == "walk_min_any" else values
+        there = ~np.isnan(values)
+        num, _ = sums(np.where(there, values * weight, np.nan))
+        den, _ = sums(np.where(there, weight, np.nan))
+        columns[c] = ratio(num, den)
+    out = pd.DataFrame(columns)
     out["gap_rank"] = out["gap_score"].rank(ascending=False, method="min").astype("Int64")
     out["why"] = explain_all(out[list(CONTRIBUTIONS)]).tolist()
-    out = out.reset_index()
-    return gpd.GeoDataFrame(out, geometry=wards.geometry.values, crs="EPSG:4326")
+    return gpd.GeoDataFrame(out, geometry=wards.geometry.values, crs="EPSG:4326", copy=False)

@@ -59,6 +59,52 @@ def need_factors(areas: pd.DataFrame) -> pd.DataFrame:
     ).astype(float)
 
 
+def need_scores(factors: pd.DataFrame, *, need_weights: Mapping[str, float]) -> pd.DataFrame:
+    """Scaled factors, the need index and each factor's share of it: what needs no distances.
+
+    Returns ``s_<factor>``, ``need_index`` and ``share_<factor>`` (the weighted terms of the need
+    index; they sum to it). :func:`gap_scores` is :func:`with_gaps` of this.
+    """
+    scaled = factors.apply(percentile_scale)
+    w = pd.Series({f: float(need_weights.get(f, 0.0)) for f in NEED_FACTORS})
+    present = scaled[list(NEED_FACTORS)].notna()
+    weight_present = present.mul(w, axis=1).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need_share = scaled[list(NEED_FACTORS)].fillna(0.0).mul(w, axis=1).div(weight_present, axis=0)
+    need_share = need_share.where(weight_present > 0)
+    out = pd.DataFrame(index=factors.index)
+    for f in NEED_FACTORS:
+        out[f"s_{f}"] = scaled[f]
+    out["need_index"] = need_share.sum(axis=1, min_count=1)
+    for f in NEED_FACTORS:
+        out[f"share_{f}"] = need_share[f]
+    return out
+
+
+def with_gaps(
+    need: pd.DataFrame, *, walk_minutes: pd.Series, access: pd.Series, gap_weights: Mapping[str, float]
+) -> pd.DataFrame:
+    """:func:`gap_scores` from :func:`need_scores` and the areas' walks and 2SFCA access."""
+    total = sum(float(gap_weights.get(p, 0.0)) for p in ("need", "distance", "catchment"))
+    g_need = float(gap_weights.get("need", 0.0)) / total
+    g_dist = float(gap_weights.get("distance", 0.0)) / total
+    g_catch = float(gap_weights.get("catchment", 0.0)) / total
+
+    out = need[[f"s_{f}" for f in NEED_FACTORS] + ["need_index"]].copy()
+    out["deficit_distance"] = percentile_scale(walk_minutes.astype(float))
+    out["deficit_catchment"] = 1.0 - percentile_scale(access.astype(float))
+    for f in NEED_FACTORS:
+        out[f"c_{f}"] = g_need * need[f"share_{f}"]
+    out["c_distance"] = g_dist * out["deficit_distance"]
+    out["c_catchment"] = g_catch * out["deficit_catchment"]
+    out["gap_score"] = out[[f"c_{f}" for f in (*NEED_FACTORS, "distance", "catchment")]].sum(
+        axis=1, min_count=1
+    )
+    # Without need data there is no gap score, and no contribution to one either.
+    out.loc[out["need_index"].isna(), ["gap_score", "c_distance", "c_catchment"]] = np.nan
+    return out
+
+
 def gap_scores(
     factors: pd.DataFrame,
     *,
@@ -86,35 +132,8 @@ def gap_scores(
         ``s_<factor>`` scaled values, ``need_index``, ``deficit_distance``, ``deficit_catchment``,
         ``gap_score`` and ``c_<factor>`` contributions (``c_*`` sum to ``gap_score``).
     """
-    scaled = factors.apply(percentile_scale)
-    w = pd.Series({f: float(need_weights.get(f, 0.0)) for f in NEED_FACTORS})
-    present = scaled[list(NEED_FACTORS)].notna()
-    weight_present = present.mul(w, axis=1).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        need_share = scaled[list(NEED_FACTORS)].fillna(0.0).mul(w, axis=1).div(weight_present, axis=0)
-    need_share = need_share.where(weight_present > 0)
-
-    total = sum(float(gap_weights.get(p, 0.0)) for p in ("need", "distance", "catchment"))
-    g_need = float(gap_weights.get("need", 0.0)) / total
-    g_dist = float(gap_weights.get("distance", 0.0)) / total
-    g_catch = float(gap_weights.get("catchment", 0.0)) / total
-
-    out = pd.DataFrame(index=factors.index)
-    for f in NEED_FACTORS:
-        out[f"s_{f}"] = scaled[f]
-    out["need_index"] = need_share.sum(axis=1, min_count=1)
-    out["deficit_distance"] = percentile_scale(walk_minutes.astype(float))
-    out["deficit_catchment"] = 1.0 - percentile_scale(access.astype(float))
-    for f in NEED_FACTORS:
-        out[f"c_{f}"] = g_need * need_share[f]
-    out["c_distance"] = g_dist * out["deficit_distance"]
-    out["c_catchment"] = g_catch * out["deficit_catchment"]
-    out["gap_score"] = out[[f"c_{f}" for f in (*NEED_FACTORS, "distance", "catchment")]].sum(
-        axis=1, min_count=1
-    )
-    # Without need data there is no gap score, and no contribution to one either.
-    out.loc[out["need_index"].isna(), ["gap_score", "c_distance", "c_catchment"]] = np.nan
-    return out
+    need = need_scores(factors, need_weights=need_weights)
+    return with_gaps(need, walk_minutes=walk_minutes, access=access, gap_weights=gap_weights)
 
 
 def explain(row: Mapping[str, float], *, top: int = 3) -> str:

@@ -22,7 +22,7 @@ from flask import current_app
 
 from assetmap import geo
 from assetmap.coverage import CoverageParams, CoverageResult, compute_coverage
-from assetmap.frames import coverage_inputs
+from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
 from assetmap.web import get_store
 from assetmap.web.cache import cached
 
@@ -81,7 +81,9 @@ def display_coverage(options: CoverageOptions | None = None) -> CoverageResult:
 def _computed(options: CoverageOptions) -> CoverageResult:
     statuses = current_app.config["COVERAGE_STATUSES"]
     inputs = coverage_inputs(get_store(), statuses=statuses, kind=options.kind)
-    return compute_coverage(*inputs, options.params, categories=options.categories)
+    return compute_coverage(
+        *inputs, options.params, categories=options.categories, asset_ward_column=ASSET_WARD_COLUMN
+    )
 
 
 def _for_display(result: CoverageResult) -> CoverageResult:

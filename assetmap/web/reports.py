@@ -26,7 +26,7 @@ from assetmap import summaries, taxonomy
 from assetmap.coverage import CoverageParams, CoverageResult, compute_coverage
 from assetmap.coverage.params import NEED_FACTORS
 from assetmap.errors import InvalidInput
-from assetmap.frames import coverage_inputs
+from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
 from assetmap.pdf import html_to_pdf
 from assetmap.web import get_store, wardview
 from assetmap.web.coverage import current_coverage
@@ -166,7 +166,9 @@ def _coverage(query: GapQuery) -> CoverageResult:
     if every and params == CoverageParams.from_config(config):
         return current_coverage()
     areas, assets, wards = coverage_inputs(get_store(), statuses=config["COVERAGE_STATUSES"])
-    return compute_coverage(areas, assets, wards, params, categories=list(query.categories))
+    return compute_coverage(
+        areas, assets, wards, params, categories=list(query.categories), asset_ward_column=ASSET_WARD_COLUMN
+    )
 
 
 def _form_values(args: MultiDict[str, str]) -> dict[str, Any]:

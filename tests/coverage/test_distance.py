@@ -129,6 +129,18 @@ def test_reach_by_group_is_nearest_by_group_and_pairs_within(demand, supply, rad
     assert np.array_equal(pairs.demand, every.demand[keep])
     assert np.array_equal(pairs.supply, every.supply[keep])
     assert np.array_equal(pairs.metres, every.metres[keep])
+    # Unordered: the same pairs, and the same order every time for the same inputs.
+    loose = [
+        reach_by_group(demand, supply, supply_group, groups, radius, workers=w, ordered=False) for w in (1, 2)
+    ]
+    assert all(np.array_equal(n, nearest) for n, _ in loose)
+    first, again = (p for _, p in loose)
+    for name in ("demand", "supply", "metres"):
+        assert np.array_equal(getattr(first, name), getattr(again, name))
+    found = sorted(zip(first.demand.tolist(), first.supply.tolist(), first.metres.tolist(), strict=True))
+    assert found == list(
+        zip(pairs.demand.tolist(), pairs.supply.tolist(), pairs.metres.tolist(), strict=True)
+    )
 
 
 @pytest.mark.e2e
