@@ -182,6 +182,24 @@ def import_osm(ctx: click.Context, path: Path, dataset: str | None) -> None:
     _run(ctx, path, lambda s: osm.import_osm(s, path, dataset=dataset))
 
 
+@main.command("import-network")
+@click.argument("path", type=EXISTING)
+@click.pass_context
+def import_network(ctx: click.Context, path: Path) -> None:
+    """Walk network from an OpenStreetMap .osm.pbf extract, saved to WALK_NETWORK for coverage."""
+    from assetmap import network
+
+    target = ctx.obj["WALK_NETWORK"]
+    if not target:
+        _fail(AssetmapError("WALK_NETWORK is empty; set ASSETMAP_WALK_NETWORK to the file to save to"))
+    click.echo(f"importing {path} ...", err=True)
+    try:
+        summary = network.import_network(path, Path(target))
+    except AssetmapError as exc:
+        _fail(exc)
+    click.echo(summary.line())
+
+
 @main.command("load-pack")
 @click.option(
     "--pack",
@@ -222,13 +240,24 @@ def load_pack(ctx: click.Context, pack_dir: Path | None) -> None:
 @click.pass_context
 def coverage_report(ctx: click.Context, out_dir: Path, minutes: float | None, kind: str) -> None:
     """Print wards sorted by gap score; write per-area and per-ward results as CSV and GeoJSON."""
+    from assetmap.network import stored_walk_graph
+
     overrides: dict[str, Any] = {"minutes": minutes} if minutes else {}
     with _store(ctx) as store:
         params = CoverageParams.from_config(ctx.obj, **overrides)
         areas, asset_frame, wards = coverage_inputs(store, statuses=ctx.obj["COVERAGE_STATUSES"], kind=kind)
         if areas.empty:
             _fail(AssetmapError(f"no {kind} small areas loaded; run `python -m assetmap load-pack` first"))
-        result = compute_coverage(areas, asset_frame, wards, params, asset_ward_column=ASSET_WARD_COLUMN)
+        graph = stored_walk_graph(ctx.obj["WALK_NETWORK"])
+        click.echo(
+            f"distances: along the walk network in {ctx.obj['WALK_NETWORK']}"
+            if graph is not None
+            else f"distances: straight lines x detour factor {params.detour_factor}",
+            err=True,
+        )
+        result = compute_coverage(
+            areas, asset_frame, wards, params, asset_ward_column=ASSET_WARD_COLUMN, network=graph
+        )
         click.echo(ward_table(result, minutes=params.minutes))
         for path in write_report(result, out_dir):
             click.echo(f"wrote {path}", err=True)

@@ -27,16 +27,34 @@ DEFAULTS: dict[str, Any] = {
     "WALK_MINUTES": 10.0,
     "NEED_WEIGHTS": {"idaopi": 0.35, "loneliness": 0.25, "imd": 0.25, "age75_share": 0.15},
     "GAP_WEIGHTS": {"need": 0.5, "distance": 0.25, "catchment": 0.25},
+    # Walk network saved by `import-network`; while no file is there (or this is ""), distances
+    # are straight lines × DETOUR_FACTOR.
+    "WALK_NETWORK": str(PROJECT_ROOT / "instance" / "walk_network.npz"),
     # Asset statuses that count as somewhere to go.
     "COVERAGE_STATUSES": ["verified", "stale"],
     # Maps: a basemap ({"url": "https://.../{z}/{x}/{y}.png", "attribution": "..."}) or None for
     # none (the pages then need no network at all), and the programme-reach file.
     "BASEMAP_TILES": None,
     "PROGRAMME_WARDS": str(PROJECT_ROOT / "data" / "programme" / "connector_wards.csv"),
+    # Pilot planner and what-if (docs/planner.md): a small-area pilot reaches the areas whose
+    # population-weighted points are within PLANNER_REACH_M metres (straight line); the solver gets
+    # PLANNER_TIME_LIMIT_S seconds per portfolio; PLANNER_ALTERNATIVES portfolios follow the best;
+    # "suggest sites" looks among existing assets of PLANNER_SITE_CATEGORIES.
+    "PLANNER_REACH_M": 1000.0,
+    "PLANNER_TIME_LIMIT_S": 10.0,
+    "PLANNER_ALTERNATIVES": 3,
+    "PLANNER_SITE_CATEGORIES": ["community_centre", "faith", "library"],
 }
 
-_JSON_KEYS = {"NEED_WEIGHTS", "GAP_WEIGHTS", "COVERAGE_STATUSES", "BASEMAP_TILES"}
-_FLOAT_KEYS = {"WALK_SPEED_MPS", "DETOUR_FACTOR", "WALK_MINUTES"}
+_JSON_KEYS = {
+    "NEED_WEIGHTS",
+    "GAP_WEIGHTS",
+    "COVERAGE_STATUSES",
+    "BASEMAP_TILES",
+    "PLANNER_ALTERNATIVES",
+    "PLANNER_SITE_CATEGORIES",
+}
+_FLOAT_KEYS = {"WALK_SPEED_MPS", "DETOUR_FACTOR", "WALK_MINUTES", "PLANNER_REACH_M", "PLANNER_TIME_LIMIT_S"}
 
 
 def load_config(

@@ -160,7 +160,8 @@ def app(tmp_path: Path):
     store.migrate()
     load_web_zoo(store)
     store.close()
-    return create_app({"DATABASE_URL": url, "TESTING": True})
+    # No walk network: a developer's instance/walk_network.npz must not change what tests measure.
+    return create_app({"DATABASE_URL": url, "TESTING": True, "WALK_NETWORK": ""})
 
 
 @pytest.fixture

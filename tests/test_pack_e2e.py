@@ -80,6 +80,7 @@ def test_coverage_report_cli(loaded, tmp_path, monkeypatch):
 
     url, _, _ = loaded
     monkeypatch.setenv("ASSETMAP_DATABASE_URL", url)
+    monkeypatch.setenv("ASSETMAP_WALK_NETWORK", "")  # straight lines, whatever instance/ holds
     result = CliRunner().invoke(main, ["coverage-report", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()

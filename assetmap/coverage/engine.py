@@ -3,16 +3,17 @@
 :func:`compute_coverage` takes small areas, assets and wards (GeoDataFrames in WGS84) and returns
 new frames; it reads and writes nothing else. Distances are measured in British National Grid for
 GB data (else the local UTM zone) from each area's population-weighted point; walking time is
-straight-line distance × detour factor ÷ speed, until a walk network exists.
+straight-line distance × detour factor ÷ speed or, given a walk network (:mod:`assetmap.network`),
+network distance ÷ speed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import cache
-from typing import Any, TypeVar
+from dataclasses import dataclass, replace
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,9 @@ from assetmap.coverage.params import NEED_FACTORS, CoverageParams
 from assetmap.errors import InvalidInput
 from assetmap.models import AREA_MEASURES
 
+if TYPE_CHECKING:
+    from assetmap.network import WalkGraph
+
 AREA_INPUT_COLUMNS = ("code", "name", "ward_code", *AREA_MEASURES)
 CONTRIBUTIONS = tuple(f"c_{f}" for f in (*NEED_FACTORS, "distance", "catchment"))
 PARALLEL_FROM = 20_000  # areas + assets from which the work is shared out over threads
@@ -37,12 +41,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class CoverageResult:
-    """Per-area and per-ward coverage, both sorted by code, geometry in WGS84."""
+    """Per-area and per-ward coverage, both sorted by code, geometry in WGS84.
+
+    ``distance_model`` says how the distances were measured: ``straight_line`` (× the detour
+    factor for walking time) or ``network`` (along the walk network).
+    """
 
     areas: gpd.GeoDataFrame
     wards: gpd.GeoDataFrame
     categories: tuple[str, ...]
     crs: str
+    distance_model: str = "straight_line"
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ def compute_coverage(
     *,
     categories: Sequence[str] | None = None,
     asset_ward_column: str | None = None,
+    network: WalkGraph | None = None,
 ) -> CoverageResult:
     """Coverage of small areas and wards by assets.
 
@@ -106,6 +116,10 @@ def compute_coverage(
         A column of ``assets`` that already holds each asset's ward code, worked out by the same
         rule as :func:`assign_wards` against these wards (storage does so when it saves an asset).
         Given, it is trusted and the engine does not test points against ward polygons.
+    network
+        A walk network of the place, measured in the same CRS as the areas: distances are then
+        network metres and walking time is metres ÷ speed, with no detour factor. ``None``:
+        straight lines.
 
     Returns
     -------
@@ -132,6 +146,7 @@ def compute_coverage(
     # Sorting asset ids and placing assets in wards let go of the GIL for the most part, so they run
     # alongside the projection. On small inputs threads cost more in hand-overs than they save.
     parallel = len(areas) + len(counted.id) >= PARALLEL_FROM
+    params, measure = _distance_model(params, crs, network, parallel=parallel)
     with ThreadPoolExecutor(max_workers=2) if parallel else _InThisThread() as pool:
         by_id = pool.submit(_stable_argsort, counted.id)
         tally = pool.submit(_ward_tally, counted, wards, cats)
@@ -143,16 +158,7 @@ def compute_coverage(
         category = counted.category[order]
         # The KD-tree searches let go of the GIL: the need scores are worked out meanwhile. Unordered
         # pairs are enough, as the inputs come in a fixed order (areas by code, assets by id).
-        reach = pool.submit(
-            reach_by_group,
-            demand_xy,
-            supply_xy[order],
-            category,
-            cats,
-            params.reach_m,
-            workers=-1 if parallel else 1,
-            ordered=False,
-        )
+        reach = pool.submit(measure, demand_xy, supply_xy[order], category, cats, params.reach_m)
         need = need_scores(need_factors(areas), need_weights=params.need_weights)
         area_out = _area_access(
             areas,
@@ -174,7 +180,25 @@ def compute_coverage(
         area_out["why"] = explain_all(area_out[list(CONTRIBUTIONS)]).tolist()
         area_gdf = gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326", copy=False)
         ward_gdf = _ward_summary(area_gdf, tally.result(), wards, cats)
-    return CoverageResult(area_gdf, ward_gdf, cats, crs.to_string())
+    model = "straight_line" if network is None else "network"
+    return CoverageResult(area_gdf, ward_gdf, cats, crs.to_string(), model)
+
+
+def _distance_model(
+    params: CoverageParams, crs: CRS, network: WalkGraph | None, *, parallel: bool
+) -> tuple[CoverageParams, Callable[..., tuple[np.ndarray, Pairs]]]:
+    """The parameters and the ``reach_by_group`` to measure with: straight lines, or along ``network``."""
+    if network is None:
+        return params, partial(reach_by_group, workers=-1 if parallel else 1, ordered=False)
+    from assetmap.network.paths import reach_by_group as along  # assetmap.network imports coverage
+
+    if not CRS.from_user_input(network.crs).equals(crs):
+        raise InvalidInput(
+            f"walk network: measured in {network.crs}, but these small areas are measured in {crs}; "
+            "import the network of the same place"
+        )
+    # Network metres are walked as they are: the detour factor stands in for a network, so it is 1.
+    return replace(params, detour_factor=1.0), partial(along, graph=network)
 
 
 class _InThisThread(Executor):

@@ -23,6 +23,7 @@ from flask import current_app
 from assetmap import geo
 from assetmap.coverage import CoverageParams, CoverageResult, compute_coverage
 from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
+from assetmap.network import stored_walk_graph
 from assetmap.web import get_store
 from assetmap.web.cache import cached
 
@@ -82,7 +83,11 @@ def _computed(options: CoverageOptions) -> CoverageResult:
     statuses = current_app.config["COVERAGE_STATUSES"]
     inputs = coverage_inputs(get_store(), statuses=statuses, kind=options.kind)
     return compute_coverage(
-        *inputs, options.params, categories=options.categories, asset_ward_column=ASSET_WARD_COLUMN
+        *inputs,
+        options.params,
+        categories=options.categories,
+        asset_ward_column=ASSET_WARD_COLUMN,
+        network=stored_walk_graph(current_app.config["WALK_NETWORK"]),
     )
 
 
