@@ -14,9 +14,14 @@ Run ``.venv/bin/python bench/web.py`` from anywhere (about 5 minutes with the de
 
 The app caches each response of ``/api/assets`` and ``/api/wards`` per store revision and URL
 (``assetmap/web/cache.py``, 64 responses per worker), so the fixed bbox is served from that cache
-after the warm-up. ``api bbox rotating`` shows the uncached path: a wrk Lua ``request`` callback
-cycles through :data:`ROTATING_BBOXES` distinct bboxes of the same size around central
-Leicester, more than a worker's cache holds, so every request misses it.
+after the warm-up. ``api bbox rotating`` shows the path that cache cannot answer: a wrk Lua
+``request`` callback cycles through :data:`ROTATING_BBOXES` distinct bboxes of the same size
+around central Leicester, more than a worker's cache holds, so every request misses it. Each
+such request queries the store for the ids in its box and assembles the body from each asset's
+encoded GeoJSON feature, which a worker also caches per revision (up to 32 MB); the warm-up fills
+that cache for the assets in these boxes, so the run measures it warm. A request whose features
+are not cached (the first after a write, say) reads and encodes them: about as slow as before
+that cache (see ``docs/performance.md``).
 
 Servers: ``sync`` (gunicorn, 2 sync workers), ``gthread`` (gunicorn, 2 workers x 4 threads) and
 the baseline ``flask-dev`` (Flask's development server, one process, ``--without-threads``).

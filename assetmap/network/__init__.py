@@ -15,6 +15,7 @@ from assetmap.network.files import (
     load_walk_graph,
     save_walk_graph,
     stored_walk_graph,
+    walk_network_version,
 )
 from assetmap.network.graph import WalkGraph, build_walk_graph
 from assetmap.network.osm import read_walk_graph
@@ -34,4 +35,5 @@ __all__ = [
     "save_walk_graph",
     "snap",
     "stored_walk_graph",
+    "walk_network_version",
 ]

@@ -136,6 +136,17 @@ def load_walk_graph(path: Path) -> WalkGraph:
     return graph
 
 
+def walk_network_version(path: str | Path | None) -> tuple[int, int] | None:
+    """The saved network's version (modification time in ns, size), or None when there is none."""
+    if not path:
+        return None
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 def stored_walk_graph(path: str | Path | None) -> WalkGraph | None:
     """The walk network saved at ``path``, or None when ``path`` is empty or no file is there.
 

@@ -14,12 +14,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from assetmap.errors import ConfigError
-from assetmap.storage.base import AssetQuery, BBox, Store, UpsertCounts
+from assetmap.storage.base import AssetIds, AssetQuery, BBox, Store, UpsertCounts
 from assetmap.storage.postgis import PostGISStore
 from assetmap.storage.sql import SqlStore
 from assetmap.storage.sqlite import SQLiteStore
 
 __all__ = [
+    "AssetIds",
     "AssetQuery",
     "BBox",
     "PostGISStore",

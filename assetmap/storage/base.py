@@ -39,6 +39,14 @@ class AssetQuery:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class AssetIds:
+    """The ids of one page of the assets matching a query, and how many match in all."""
+
+    ids: list[str]
+    total: int
+
+
 class Store(ABC):
     """Persistence for assetmap. Open with :func:`assetmap.storage.open_store`."""
 
@@ -128,15 +136,23 @@ class Store(ABC):
         """Assets matching ``query`` ordered by id; bbox and ward use the spatial index."""
 
     @abstractmethod
-    def asset_records(self, query: AssetQuery | None = None) -> list[dict[str, Any]]:
-        """:meth:`assets` as JSON-ready dicts, equal to ``[a.to_dict() for a in assets(query)]``.
+    def asset_records_by_id(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The assets with these ids as JSON-ready dicts (:meth:`Asset.to_dict`), ordered by id.
 
-        For serving many assets: no :class:`Asset` objects are built.
+        For serving many assets: no :class:`Asset` objects are built. Ids that are not stored
+        are left out; an id given twice comes back once.
         """
 
     @abstractmethod
     def count_assets(self, query: AssetQuery | None = None) -> int:
         """How many assets match ``query`` (ignoring limit and offset)."""
+
+    @abstractmethod
+    def asset_ids(self, query: AssetQuery | None = None) -> AssetIds:
+        """The ids of ``assets(query)`` and ``count_assets(query)``, reading no other column.
+
+        For serving a page of assets by id (see :meth:`asset_records_by_id`).
+        """
 
     @abstractmethod
     def audit(self, asset_id: str) -> list[AuditEvent]:

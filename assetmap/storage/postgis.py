@@ -2,12 +2,15 @@
 
 ``wards.geometry`` and ``small_areas.geometry`` are MultiPolygons; ``assets.geometry`` is a Point
 that PostgreSQL generates from ``lon``/``lat`` (so it can never disagree with them). Spatial
-conditions are ``ST_Intersects`` with the query box and ``ST_Covers`` with a ward polygon, both
-answered from the GIST index and exact, so nothing is refined in Python.
+conditions are answered from the GIST index and exact, so nothing is refined in Python:
+``ST_Intersects`` with the query box for wards and areas, ``ST_Covers`` with a ward polygon for
+assets, and for assets in a box a bounding-box overlap (``&&``) that the shared SQL makes exact
+with a test on ``lon`` and ``lat``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -36,6 +39,11 @@ class PostGISStore(SqlStore):
     def _within_box(self, table: Table, bbox: BBox) -> ColumnElement[bool]:
         geometry = ASSET_POINT if table is assets else table.c.geometry
         return func.ST_Intersects(geometry, literal(bbox_shape(bbox), type_=Geometry("GEOMETRY")))
+
+    def _asset_near_box(self, box: Sequence[ColumnElement[float]]) -> ColumnElement[bool]:
+        # Bounding boxes overlap (&&), by the GIST index; single-precision boxes can let a point
+        # just outside through, which the caller's test on lon and lat then drops.
+        return ASSET_POINT.op("&&")(func.ST_MakeEnvelope(*box, 4326))
 
     def _within_polygon(self, polygon: BaseGeometry) -> ColumnElement[bool]:
         return func.ST_Covers(literal(polygon, type_=Geometry("GEOMETRY")), ASSET_POINT)

@@ -5,7 +5,8 @@ audit trail, upserts and filters on plain columns. A backend subclass supplies o
 part: an index-backed SQL condition for "geometry meets this box" and "point lies in this
 polygon", and whether that condition is exact. SQLite's R*Tree only narrows the candidates, so
 the exact geometric test then runs in shapely; PostGIS answers exactly in SQL. Every statement is
-built from the tables in :mod:`assetmap.storage.schema` with bound parameters.
+built from the tables in :mod:`assetmap.storage.schema` with bound parameters; the asset queries
+are built once per combination of filters and reused.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from abc import abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,16 +26,16 @@ import shapely
 from alembic import command
 from alembic.config import Config
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Float, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
 from sqlalchemy.sql.expression import Executable
 
 from assetmap.errors import Conflict, InvalidInput, NotFound
 from assetmap.models import ASSET_FIELDS, Asset, AuditEvent, SmallArea, Status, Ward
-from assetmap.storage.base import AssetQuery, BBox, Store, UpsertCounts
+from assetmap.storage.base import AssetIds, AssetQuery, BBox, Store, UpsertCounts
 from assetmap.storage.rows import (
     AREA_VALUE_COLUMNS,
     EDITABLE_FIELDS,
@@ -60,6 +62,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _ASSET_COLUMNS = [assets.c[name] for name in ASSET_FIELDS]
 _TIME_FIELDS = tuple(name for name in ASSET_FIELDS if name.endswith("_at"))
 _CHUNK = 1000  # keys per IN list, well under the drivers' parameter limits
+# The bound parameters of the asset statements, which are built once per shape of query and reused.
+_BOX_NAMES = ("min_lon", "min_lat", "max_lon", "max_lat")
+_BOX = tuple(bindparam(name, type_=Float()) for name in _BOX_NAMES)
+_CATEGORIES: BindParameter[str] = bindparam("categories", expanding=True)
+_STATUSES: BindParameter[str] = bindparam("statuses", expanding=True)
 
 
 def _now() -> datetime:
@@ -76,6 +83,22 @@ def _first_verification(asset: Asset, *, at: datetime, actor: str) -> Asset:
 def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(keys), _CHUNK):
         yield keys[start : start + _CHUNK]
+
+
+def _count(conn: Connection, stmt: Select[Any], params: Mapping[str, Any]) -> int:
+    """How many rows ``stmt`` gives with ``params``."""
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return int(conn.execute(counted, params).scalar_one())
+
+
+def _records(rows: Sequence[Row[*tuple[Any, ...]]]) -> list[dict[str, Any]]:
+    """Asset rows as :meth:`~assetmap.models.Asset.to_dict` gives them (times as ISO 8601)."""
+    records = [row._asdict() for row in rows]
+    for record in records:
+        for name in _TIME_FIELDS:
+            if record[name] is not None:
+                record[name] = record[name].isoformat()
+    return records
 
 
 class _Explain(Executable, ClauseElement):
@@ -112,11 +135,17 @@ class SqlStore(Store):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = engine.execution_options(assetmap_write=True)
+        self._asset_selects: dict[tuple[Any, ...], Select[Any]] = {}  # see _asset_select
 
     # -- what a backend supplies ---------------------------------------------------------------
     @abstractmethod
     def _within_box(self, table: Table, bbox: BBox) -> ColumnElement[bool]:
         """Rows of a spatial table whose geometry meets ``bbox``, by the spatial index."""
+
+    @abstractmethod
+    def _asset_near_box(self, box: Sequence[ColumnElement[float]]) -> ColumnElement[bool]:
+        """Assets whose point may lie in the box of four SQL values (min lon, min lat, max lon,
+        max lat), by the spatial index; the caller adds the exact test on ``lon`` and ``lat``."""
 
     @abstractmethod
     def _within_polygon(self, polygon: BaseGeometry) -> ColumnElement[bool]:
@@ -415,34 +444,57 @@ class SqlStore(Store):
     def assets(self, query: AssetQuery | None = None) -> list[Asset]:
         return [asset_from_row(row) for row in self._asset_rows(query)]
 
-    def asset_records(self, query: AssetQuery | None = None) -> list[dict[str, Any]]:
-        records = [row._asdict() for row in self._asset_rows(query)]
-        for record in records:
-            for name in _TIME_FIELDS:
-                if record[name] is not None:
-                    record[name] = record[name].isoformat()
-        return records
+    def asset_records_by_id(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        rows: list[Row[*tuple[Any, ...]]] = []
+        with self.engine.connect() as conn:
+            for part in _chunks(sorted(set(ids))):
+                rows += conn.execute(select(*_ASSET_COLUMNS).where(assets.c.id.in_(part))).all()
+        return sorted(_records(rows), key=itemgetter("id"))
 
     def _asset_rows(self, query: AssetQuery | None) -> Sequence[Row[*tuple[Any, ...]]]:
         query = checked_query(query or AssetQuery())
         stop = None if query.limit is None else query.offset + query.limit
         with self.engine.connect() as conn:
-            stmt, region = self._asset_select(conn, query)
+            stmt, params, region = self._asset_select(conn, query, ASSET_FIELDS)
             if region is None:
-                return conn.execute(stmt.offset(query.offset).limit(query.limit)).all()
-            rows = conn.execute(stmt).all()
+                return conn.execute(stmt.offset(query.offset).limit(query.limit), params).all()
+            rows = conn.execute(stmt, params).all()
         return self._covered(rows, region)[query.offset : stop]
 
     def count_assets(self, query: AssetQuery | None = None) -> int:
         query = checked_query(query or AssetQuery())
         with self.engine.connect() as conn:
-            stmt, region = self._asset_select(conn, query)
+            stmt, params, region = self._asset_select(conn, query, ["lon", "lat"])
             if region is None:
-                return conn.execute(
-                    select(func.count()).select_from(stmt.order_by(None).subquery())
-                ).scalar_one()
-            rows = conn.execute(stmt.with_only_columns(assets.c.lon, assets.c.lat)).all()
+                return _count(conn, stmt, params)
+            rows = conn.execute(stmt, params).all()
         return len(self._covered(rows, region))
+
+    def asset_ids(self, query: AssetQuery | None = None) -> AssetIds:
+        """One page of ids and the total.
+
+        A bbox or ward limits the matches to a map's worth: one query reads all their ids (and,
+        on inexact backends, points to test against the ward), and the page is a slice of them.
+        Without one the matches may be the whole table, so they are counted and only the page
+        is read.
+        """
+        query = checked_query(query or AssetQuery())
+        stop = None if query.limit is None else query.offset + query.limit
+        refine = query.ward is not None and not self.exact
+        columns = ["id", "lon", "lat"] if refine else ["id"]
+        with self.engine.connect() as conn:
+            stmt, params, region = self._asset_select(conn, query, columns)
+            if region is not None:
+                ids = [row.id for row in self._covered(conn.execute(stmt, params).all(), region)]
+            elif query.bbox is not None or query.ward is not None:
+                ids = list(conn.execute(stmt, params).scalars().all())
+            else:
+                total = _count(conn, stmt, params)
+                if query.offset >= total:  # also never sends an offset the database would refuse
+                    return AssetIds([], total)
+                page = stmt.offset(query.offset).limit(query.limit)
+                return AssetIds(list(conn.execute(page, params).scalars().all()), total)
+        return AssetIds(ids[query.offset : stop], len(ids))
 
     def explain_assets(self, query: AssetQuery | None = None, *, prefer_index: bool = False) -> str:
         """The database's plan for the SQL part of :meth:`assets`, one line per plan row.
@@ -452,29 +504,59 @@ class SqlStore(Store):
         """
         query = checked_query(query or AssetQuery())
         with self.engine.connect() as conn:  # closing rolls back whatever _explain set
-            stmt, _ = self._asset_select(conn, query)
+            stmt, params, _ = self._asset_select(conn, query, ASSET_FIELDS)
             self._explain(conn, prefer_index=prefer_index)
-            plan = [str(row[-1]) for row in conn.execute(_Explain(stmt, self.explain_prefix))]
+            plan = [str(row[-1]) for row in conn.execute(_Explain(stmt, self.explain_prefix), params)]
         return "\n".join(plan)
 
-    def _asset_select(self, conn: Connection, query: AssetQuery) -> tuple[Select[Any], BaseGeometry | None]:
-        """The SQL for ``query``, and the ward polygon still to test in shapely (inexact backends)."""
-        stmt = select(*_ASSET_COLUMNS).order_by(assets.c.id)
+    def _asset_select(
+        self, conn: Connection, query: AssetQuery, columns: Sequence[str]
+    ) -> tuple[Select[Any], dict[str, Any], BaseGeometry | None]:
+        """The SQL for ``query`` giving the asset ``columns``, its parameters, and the ward polygon
+        still to test in shapely (inexact backends).
+
+        The statement is built once for each set of columns and filters given, then reused with
+        new parameters: building and hashing it anew took 0.3 ms of the 1 ms that reading the
+        ids of ~700 assets in a bbox took on SQLite.
+        """
+        shape = (
+            tuple(columns),
+            query.bbox is not None,
+            query.categories is not None,
+            query.statuses is not None,
+        )
+        stmt = self._asset_selects.get(shape)
+        if stmt is None:
+            stmt = self._asset_selects.setdefault(shape, self._new_asset_select(*shape))
+        params: dict[str, Any] = {}
         if query.categories is not None:
-            stmt = stmt.where(assets.c.category.in_(list(query.categories)))
+            params["categories"] = list(query.categories)
         if query.statuses is not None:
-            stmt = stmt.where(assets.c.status.in_([str(checked_status(s)) for s in query.statuses]))
+            params["statuses"] = [str(checked_status(s)) for s in query.statuses]
         if query.bbox is not None:
-            min_lon, min_lat, max_lon, max_lat = checked_bbox(query.bbox)
+            params |= dict(zip(_BOX_NAMES, checked_bbox(query.bbox), strict=True))
+        if query.ward is None:
+            return stmt, params, None
+        polygon = self._ward(conn, query.ward).geometry
+        return stmt.where(self._within_polygon(polygon)), params, None if self.exact else polygon
+
+    def _new_asset_select(
+        self, columns: tuple[str, ...], bbox: bool, categories: bool, statuses: bool
+    ) -> Select[Any]:
+        """Assets in id order, filtered by the bound parameters of the filters that are given."""
+        stmt = select(*[assets.c[name] for name in columns]).order_by(assets.c.id)
+        if categories:
+            stmt = stmt.where(assets.c.category.in_(_CATEGORIES))
+        if statuses:
+            stmt = stmt.where(assets.c.status.in_(_STATUSES))
+        if bbox:
+            min_lon, min_lat, max_lon, max_lat = _BOX
             stmt = stmt.where(
-                self._within_box(assets, (min_lon, min_lat, max_lon, max_lat)),
+                self._asset_near_box(_BOX),
                 assets.c.lon.between(min_lon, max_lon),
                 assets.c.lat.between(min_lat, max_lat),
             )
-        if query.ward is None:
-            return stmt, None
-        polygon = self._ward(conn, query.ward).geometry
-        return stmt.where(self._within_polygon(polygon)), None if self.exact else polygon
+        return stmt
 
     @staticmethod
     def _covered(rows: Sequence[Row[*tuple[Any, ...]]], region: BaseGeometry) -> list[Row[*tuple[Any, ...]]]:

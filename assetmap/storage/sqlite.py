@@ -9,6 +9,7 @@ refines the candidates with shapely.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -41,6 +42,18 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _in_rtree(table: Table, min_lon: Any, min_lat: Any, max_lon: Any, max_lat: Any) -> ColumnElement[bool]:
+    """Rows of ``table`` whose R*Tree box meets the box (numbers or SQL values)."""
+    rtree = RTREES[table.name]
+    hits = select(rtree.c.id).where(
+        rtree.c.max_lon >= min_lon,
+        rtree.c.min_lon <= max_lon,
+        rtree.c.max_lat >= min_lat,
+        rtree.c.min_lat <= max_lat,
+    )
+    return table.c.pk.in_(hits)
+
+
 def _on_begin(conn: Connection) -> None:
     # Writers take the write lock up front, so a read-then-write never meets a stale snapshot.
     writing = conn.get_execution_options().get("assetmap_write", False)
@@ -60,15 +73,10 @@ class SQLiteStore(SqlStore):
         super().__init__(engine)
 
     def _within_box(self, table: Table, bbox: BBox) -> ColumnElement[bool]:
-        min_lon, min_lat, max_lon, max_lat = bbox
-        rtree = RTREES[table.name]
-        hits = select(rtree.c.id).where(
-            rtree.c.max_lon >= min_lon,
-            rtree.c.min_lon <= max_lon,
-            rtree.c.max_lat >= min_lat,
-            rtree.c.min_lat <= max_lat,
-        )
-        return table.c.pk.in_(hits)
+        return _in_rtree(table, *bbox)
+
+    def _asset_near_box(self, box: Sequence[ColumnElement[float]]) -> ColumnElement[bool]:
+        return _in_rtree(assets, *box)
 
     def _within_polygon(self, polygon: BaseGeometry) -> ColumnElement[bool]:
         return self._within_box(assets, polygon.bounds)

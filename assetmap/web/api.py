@@ -25,7 +25,7 @@ from assetmap.errors import NotFound
 from assetmap.models import ASSET_FIELDS
 from assetmap.storage.base import AssetQuery
 from assetmap.web import get_store, openapi, params
-from assetmap.web.cache import cached_json
+from assetmap.web.cache import cached_json, cached_response, encoded_items, json_feature_collection
 from assetmap.web.coverage import CoverageOptions, current_coverage, display_coverage
 from assetmap.web.params import COVERAGE_PARAMETERS
 
@@ -170,21 +170,20 @@ def areas() -> ResponseReturnValue:
 def assets() -> ResponseReturnValue:
     query, page = params.asset_query(request.args)
 
-    def build() -> dict[str, Any]:
+    def build(revision: int) -> bytes:
         store = get_store()
-        total = store.count_assets(query)
-        found = store.asset_records(query) if page.offset < total else []
-        more = page.offset + len(found) < total
-        return {
-            "type": "FeatureCollection",
-            "features": [_asset_feature(a) for a in found],
+        found = store.asset_ids(query)
+        features = encoded_items(revision, "asset feature", found.ids, _asset_features)
+        more = page.offset + len(found.ids) < found.total
+        members = {
             "page": page.number,
             "per_page": page.size,
-            "total": total,
+            "total": found.total,
             "next": _page_link(page.number + 1) if more else None,
         }
+        return json_feature_collection(features, members)
 
-    return cached_json(build)
+    return cached_response(build)
 
 
 @bp.get("/assets/<asset_id>")
@@ -262,6 +261,11 @@ def _collection(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, Any]
         for row, shape in zip(rows, frame.geometry.values, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _asset_features(ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The GeoJSON features of the assets with these ids, by id."""
+    return {r["id"]: _asset_feature(r) for r in get_store().asset_records_by_id(ids)}
 
 
 def _asset_feature(values: dict[str, Any]) -> dict[str, Any]:

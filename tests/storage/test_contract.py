@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC
 
@@ -10,7 +11,7 @@ from shapely.geometry import Point, Polygon, box
 
 from assetmap.errors import Conflict, InvalidInput, NotFound
 from assetmap.models import Status, Ward
-from assetmap.storage import AssetQuery, UpsertCounts
+from assetmap.storage import AssetIds, AssetQuery, UpsertCounts, sql
 from tests.storage import zoo
 
 
@@ -268,6 +269,8 @@ def test_assets_are_ordered_by_id_and_paginated(store, placed):
         (AssetQuery(bbox=(-1.14, 52.62, -1.13, 52.63)), ["abbey cafe", "edge library"]),
         (AssetQuery(bbox=(-1.1125, 52.6275, -1.1115, 52.6285)), ["corner park"]),
         (AssetQuery(bbox=(-1.0, 52.0, -0.9, 53.0)), []),
+        (AssetQuery(bbox=(*zoo.IN_ABBEY, *zoo.IN_ABBEY)), ["abbey cafe"]),
+        (AssetQuery(bbox=(-1.14, 52.625, -1.13, 52.625)), ["abbey cafe", "edge library"]),
         (AssetQuery(ward="E05001"), ["abbey cafe", "edge library"]),
         (AssetQuery(ward="E05002"), ["belgrave bench", "edge library"]),
         (AssetQuery(ward="E05003"), ["triangle park"]),
@@ -281,6 +284,8 @@ def test_assets_are_ordered_by_id_and_paginated(store, placed):
         "bbox",
         "bbox-tiny",
         "bbox-empty",
+        "bbox-point",
+        "bbox-line",
         "ward",
         "ward-shares-edge",
         "ward-triangle",
@@ -300,6 +305,85 @@ def test_ward_filter_paginates_after_the_exact_test(store, placed):
     everything = store.assets(AssetQuery(ward="E05002"))
     assert store.assets(AssetQuery(ward="E05002", offset=1, limit=5)) == everything[1:]
     assert store.count_assets(AssetQuery(ward="E05002", limit=1)) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        AssetQuery(),
+        AssetQuery(limit=2, offset=1),
+        AssetQuery(limit=0),
+        AssetQuery(offset=6),
+        AssetQuery(offset=10**30),  # past any table: never sent to the database
+        AssetQuery(bbox=(-1.14, 52.62, -1.13, 52.63)),
+        AssetQuery(bbox=(-1.2, 52.5, -1.0, 52.7), limit=2, offset=1),
+        AssetQuery(bbox=(-1.2, 52.5, -1.0, 52.7), offset=10**30),
+        AssetQuery(bbox=(-1.0, 52.0, -0.9, 53.0)),
+        AssetQuery(bbox=(*zoo.IN_ABBEY, *zoo.IN_ABBEY)),
+        AssetQuery(ward="E05002"),
+        AssetQuery(ward="E05002", offset=1, limit=5),
+        AssetQuery(ward="E05003"),  # the triangle: the corner park is in its box, not in it
+        AssetQuery(ward="E05003", categories=["park"], statuses=["reported"]),
+        AssetQuery(categories=["park", "faith"], limit=1, offset=1),
+        AssetQuery(statuses=["verified", "stale"]),
+        AssetQuery(bbox=(-1.2, 52.5, -1.0, 52.7), ward="E05001", categories=["cafe", "library"]),
+    ],
+    ids=[
+        "all",
+        "page",
+        "limit-0",
+        "past-the-end",
+        "far-past-the-end",
+        "bbox",
+        "bbox-page",
+        "bbox-far-past-the-end",
+        "bbox-empty",
+        "bbox-point",
+        "ward",
+        "ward-page",
+        "ward-triangle",
+        "ward-all-filters",
+        "categories-page",
+        "statuses",
+        "bbox-ward-categories",
+    ],
+)
+def test_asset_ids_are_the_page_of_assets_and_their_count(store, placed, query):
+    every = [a.id for a in store.assets(dataclasses.replace(query, limit=None, offset=0))]
+    stop = None if query.limit is None else query.offset + query.limit
+    assert store.asset_ids(query) == AssetIds(every[query.offset : stop], len(every))
+    assert store.count_assets(query) == len(every)
+
+
+def test_asset_ids_of_the_zoo_by_hand(store, placed):
+    ids = {name: a.id for name, a in placed.items()}
+    in_order = sorted([ids["belgrave bench"], ids["edge library"]])
+    assert store.asset_ids(AssetQuery(ward="E05002")) == AssetIds(in_order, 2)
+    assert store.asset_ids(AssetQuery(ward="E05002", offset=1)) == AssetIds(in_order[1:], 2)
+    assert store.asset_ids(AssetQuery(ward="E05003")) == AssetIds([ids["triangle park"]], 1)
+    assert store.asset_ids(AssetQuery(offset=99)) == AssetIds([], 6)
+
+
+def test_asset_ids_refuse_bad_queries(store, placed):
+    with pytest.raises(NotFound, match="no ward with code 'E05999'"):
+        store.asset_ids(AssetQuery(ward="E05999"))
+    with pytest.raises(InvalidInput, match="offset must be a whole number of 0 or more"):
+        store.asset_ids(AssetQuery(offset=-1))
+
+
+def test_asset_records_by_id_are_the_assets_as_dicts_in_id_order(store, placed):
+    store.add_asset(zoo.asset(languages=["en", "pa"], status=Status.VERIFIED, step_free=True), actor="ann")
+    every = store.assets()
+    some = [a.id for a in every[::2]]
+    assert store.asset_records_by_id(list(reversed(some))) == [a.to_dict() for a in every[::2]]
+    assert store.asset_records_by_id([every[0].id, "nope", every[0].id]) == [every[0].to_dict()]
+    assert store.asset_records_by_id([]) == []
+
+
+def test_asset_records_by_id_reads_in_chunks(store, placed, monkeypatch):
+    monkeypatch.setattr(sql, "_CHUNK", 2)
+    every = store.assets()
+    assert store.asset_records_by_id([a.id for a in every]) == [a.to_dict() for a in every]
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,8 @@ def test_reads_and_writes_that_change_nothing_keep_the_revision(store):
     created = store.add_asset(zoo.asset(), actor="ann")
     before = store.revision()
     store.wards(), store.ward(zoo.ABBEY.code), store.areas(), store.assets(AssetQuery(ward="E05001"))
-    store.count_assets(), store.get_asset(created.id), store.audit(created.id), store.asset_records()
+    store.count_assets(), store.get_asset(created.id), store.audit(created.id), store.asset_ids()
+    store.asset_records_by_id([created.id])
     store.upsert_wards(zoo.WARDS)  # unchanged
     store.upsert_areas([zoo.area("A1", zoo.ABBEY)])  # unchanged
     store.update_asset(created.id, {"name": created.name}, expected_version=1, actor="bob")
@@ -90,12 +91,3 @@ def test_revision_is_shared_by_every_connection_to_the_database(store):
         assert other.revision() > before
     finally:
         other.close()
-
-
-def test_asset_records_are_the_assets_as_dicts(store):
-    store.upsert_wards(zoo.WARDS)
-    store.add_asset(zoo.asset(languages=["en", "pa"], status=Status.VERIFIED), actor="ann")
-    store.add_asset(zoo.asset(zoo.IN_TRIANGLE, name="Park", category="park"), actor="ann")
-    for query in (None, AssetQuery(ward="E05003"), AssetQuery(bbox=(-1.14, 52.62, -1.13, 52.63), limit=1)):
-        assert store.asset_records(query) == [a.to_dict() for a in store.assets(query)]
-    assert store.asset_records(AssetQuery(ward="E05002")) == []

@@ -16,12 +16,17 @@ is 645.5 m × 1.3 / 60 = 13.99 minutes, in reach at 15 minutes.
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
+from flask import request
+from shapely.geometry import box
 
-from assetmap.models import Asset, Status
-from assetmap.web import get_store
+from assetmap.models import Asset, Status, Ward
+from assetmap.storage import AssetQuery, open_store
+from assetmap.web import api, get_store, params
+from assetmap.web.cache import encode_json
 
 EAST = "East <script>alert(1)</script>"
 NEED_PARTS = {"c_idaopi": 0.0875, "c_loneliness": 0.0625, "c_imd": 0.0625, "c_age75_share": 0.0375}
@@ -256,6 +261,137 @@ def test_asset_filters_follow_changes(app, client):
     assert {f["properties"]["name"] for f in get_ok(client, "/api/assets?status=closed")["features"]} == {
         "Café"
     }
+
+
+@pytest.fixture
+def varied(app):
+    """The zoo plus 24 assets in both wards with every kind of field value, some verified."""
+    fields = [
+        {},
+        {"step_free": True, "seating": False, "languages": ["en", "pa", "gu"]},
+        {"description": '<script>alert(1)</script> & "quotes"', "address": "1 High St\nLeicester"},
+        {"opening_times": "Mo-Fr 09:00-17:00", "postcode": "LE1 1AA", "contact": "0116 000 0000"},
+        {"subcategory": "cafe", "free_to_use": None, "hearing_loop": True, "toilets": False},
+        {"licence": "OGL-UK-3.0", "name": "Ünïcödé 👋 café"},
+    ]
+    assets = [
+        Asset(
+            **{
+                "category": "cafe" if i % 3 else "library",
+                "name": f"Place {i:02d}",
+                "lon": -1.1395 + i * 0.0007,
+                "lat": 52.6205 + (i % 7) * 0.0013,
+                "source_dataset": "varied",
+                "source_id": str(i),
+            }
+            | fields[i % len(fields)]
+        )
+        for i in range(24)
+    ]
+    with app.app_context():
+        store = get_store()
+        store.import_assets(assets, actor="test")
+        for asset in store.assets(AssetQuery(categories=["library"])):
+            store.set_status(asset.id, Status.VERIFIED, expected_version=asset.version, actor="test")
+    return app
+
+
+def old_body(app, url):
+    """The body of ``url`` as the endpoint built it before the feature cache, from ``Asset`` objects."""
+    with app.test_request_context(url):
+        query, page = params.asset_query(request.args)
+        store = get_store()
+        total = store.count_assets(query)
+        found = [a.to_dict() for a in store.assets(query)] if page.offset < total else []
+        more = page.offset + len(found) < total
+        return encode_json(
+            {
+                "type": "FeatureCollection",
+                "features": [api._asset_feature(a) for a in found],
+                "page": page.number,
+                "per_page": page.size,
+                "total": total,
+                "next": api._page_link(page.number + 1) if more else None,
+            }
+        )
+
+
+ASSET_URLS = [
+    "/api/assets?per_page=5&page=2",  # the first features: all built
+    "/api/assets",  # some cached, the rest built
+    "/api/assets?per_page=1000",  # another URL, every feature cached
+    "/api/assets?per_page=7&page=4",
+    "/api/assets?per_page=7&page=5",  # past the end
+    "/api/assets?ward=W1",
+    "/api/assets?ward=W2&category=cafe,library",
+    "/api/assets?bbox=-1.135,52.62,-1.125,52.63&status=verified",
+    "/api/assets?bbox=-1.2,52.5,-1.0,52.7&per_page=3&page=2",
+    "/api/assets?bbox=-1.0,52.0,-0.9,53.0",
+]
+
+
+def test_asset_pages_are_byte_for_byte_the_features_built_one_by_one(varied):
+    client = varied.test_client()
+    for url in ASSET_URLS:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.data == old_body(varied, url), url
+    assert len(get_ok(client, "/api/assets")["features"]) == 26
+
+
+def test_a_page_beyond_64_bits_is_the_same_json(varied):
+    url = f"/api/assets?page={10**30}"
+    assert get_ok(varied.test_client(), url) == json.loads(old_body(varied, url))
+
+
+def test_cached_features_are_not_read_again(varied, monkeypatch):
+    client = varied.test_client()
+    get_ok(client, "/api/assets")
+    with varied.app_context():
+        store = get_store()
+    reads = []
+    monkeypatch.setattr(store, "asset_records_by_id", lambda ids: reads.append(ids) or [])
+    body = get_ok(client, "/api/assets?ward=W1&per_page=10")  # a new URL, every feature cached
+    assert (len(body["features"]), reads) == (10, [])
+
+
+def test_an_edit_reaches_the_cached_features(app, client):
+    get_ok(client, "/api/assets")  # caches both features
+    with app.app_context():
+        store = get_store()
+        cafe = next(a for a in store.assets() if a.category == "cafe")
+        store.update_asset(cafe.id, {"name": "Café Nouveau"}, expected_version=cafe.version, actor="t")
+    for url in ("/api/assets?category=cafe", "/api/assets"):  # a new URL, and the cached response
+        [feature] = [f for f in get_ok(client, url)["features"] if f["id"] == cafe.id]
+        assert (feature["properties"]["name"], feature["properties"]["version"]) == ("Café Nouveau", 2)
+
+
+def test_a_write_by_another_process_reaches_the_cached_features(app, client):
+    get_ok(client, "/api/assets")
+    other = open_store(app.config["DATABASE_URL"])
+    try:
+        cafe = next(a for a in other.assets() if a.category == "cafe")
+        other.set_status(cafe.id, Status.CLOSED, expected_version=cafe.version, actor="t")
+    finally:
+        other.close()
+    [feature] = get_ok(client, "/api/assets?category=cafe")["features"]
+    assert feature["properties"]["status"] == "closed"
+
+
+def test_new_ward_boundaries_reach_the_cached_features(app, client):
+    # Redrawing wards moves assets to another ward without a new asset version.
+    assert {f["properties"]["ward_code"] for f in get_ok(client, "/api/assets")["features"]} == {"W1"}
+    with app.app_context():
+        store = get_store()
+        west, east = store.ward("W1"), store.ward("W2")
+        store.upsert_wards(
+            [
+                Ward("W1", west.name, box(-1.14, 52.62, -1.136, 52.63)),
+                Ward("W2", east.name, box(-1.136, 52.62, -1.12, 52.63)),
+            ]
+        )
+    features = get_ok(client, "/api/assets?per_page=10")["features"]
+    assert {f["properties"]["ward_code"] for f in features} == {"W2"}
 
 
 def test_one_asset(client):
