@@ -104,14 +104,16 @@ def _parse_env(key: str, raw: str) -> Any:
 
 
 def validate_config(config: Mapping[str, Any]) -> None:
-    """Raise :class:`ConfigError` for values the coverage engine or the maps cannot use."""
+    """Raise :class:`ConfigError` for values the coverage engine, the planner or the maps cannot use."""
     from assetmap.coverage.params import CoverageParams
     from assetmap.errors import InvalidInput
+    from assetmap.planner.params import check_config as check_planner
 
     try:
         CoverageParams.from_config(config)
     except InvalidInput as exc:
         raise ConfigError(exc.message) from None
+    check_planner(config)
     _check_tiles(config.get("BASEMAP_TILES"))
 
 

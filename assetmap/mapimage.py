@@ -263,3 +263,73 @@ def _legend(fig: Figure, categories: list[str], *, has_missing: bool) -> None:
     fig.legend(
         handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.45, 0.0)
     )
+
+
+def plan_map_png(
+    result: CoverageResult,
+    *,
+    level: str,
+    picks: Sequence[str],
+    reached: Sequence[str],
+    fixed: Sequence[str] = (),
+    width_in: float = 7.0,
+    height_in: float = 5.6,
+    dpi: int = 150,
+) -> bytes:
+    """A PNG map of the whole city with a pilot plan: small areas by gap score, pilots numbered.
+
+    Parameters
+    ----------
+    result
+        City-wide coverage (areas shaded by ``gap_score`` on the city's range).
+    level
+        ``"area"`` when ``picks`` and ``fixed`` are small-area codes, ``"ward"`` for ward codes.
+    picks
+        The new pilots, numbered 1, 2, ... in this order and outlined in black.
+    reached
+        Small areas the pilots reach (drawn with a white hatch over their shade).
+    fixed
+        Pilots kept from the programme, outlined dashed.
+    """
+    crs = result.crs
+    wards = result.wards.to_crs(crs)
+    areas = result.areas.to_crs(crs)
+    places = wards if level == "ward" else areas
+    norm = Normalize(*_score_range(result))
+    fig = Figure(figsize=(width_in, height_in), dpi=dpi)
+    FigureCanvasAgg(fig)
+    try:
+        ax = fig.add_axes(_MAP_BOX)
+        cax = fig.add_axes(_COLOURBAR_BOX)
+        aspect = (_MAP_BOX[2] * width_in) / (_MAP_BOX[3] * height_in)
+        _draw(ax, ward=wards.dissolve(), others=wards, areas=areas, norm=norm, aspect=aspect)
+        hit = areas[areas["code"].isin(list(reached))]
+        if len(hit):
+            hit.plot(ax=ax, facecolor="none", hatch="....", edgecolor="white", linewidth=0.0)
+        kept = places[places["code"].isin(list(fixed))]
+        if len(kept):
+            kept.boundary.plot(ax=ax, color="black", linewidth=1.4, linestyle="--")
+        chosen = places[places["code"].isin(list(picks))]
+        if len(chosen):
+            chosen.boundary.plot(ax=ax, color="white", linewidth=3.4)
+            chosen.boundary.plot(ax=ax, color="black", linewidth=1.8)
+        _number_areas(ax, places, picks)
+        fig.colorbar(ScalarMappable(norm=norm, cmap=GAP_CMAP), cax=cax).set_label(
+            "Gap score (higher = more under-served)"
+        )
+        handles: list[Line2D | Patch] = [
+            Line2D([], [], color="black", linewidth=1.8, label="New pilot (numbered)"),
+            Patch(facecolor="#777777", hatch="....", edgecolor="white", label="Small area reached"),
+        ]
+        if len(kept):
+            handles.append(
+                Line2D([], [], color="black", linewidth=1.4, linestyle="--", label="Kept programme ward")
+            )
+        fig.legend(
+            handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.45, 0.0)
+        )
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    finally:
+        fig.clear()
+    return buffer.getvalue()

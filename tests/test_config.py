@@ -51,3 +51,9 @@ def test_broken_instance_file(tmp_path):
     instance.write_text("{oops")
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_config(environ={}, instance_path=instance)
+
+
+def test_an_unusable_planner_setting_is_refused_naming_it(monkeypatch):
+    monkeypatch.setenv("ASSETMAP_PLANNER_REACH_M", "0")
+    with pytest.raises(ConfigError, match="PLANNER_REACH_M"):
+        load_config()

@@ -55,3 +55,21 @@ def test_fit_extent_keeps_the_bounds_inside():
     x0, y0, x1, y1 = mapimage.fit_extent((10, 20, 30, 100), 1.5)
     assert x0 < 10 and y0 < 20 and x1 > 30 and y1 > 100
     assert (x1 - x0) / (y1 - y0) == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("level", ["ward", "area"])
+def test_plan_map_is_a_png_of_the_whole_city(result, level):
+    picks = ["W2"] if level == "ward" else [result.areas["code"].iloc[0]]
+    fixed = ["W1"] if level == "ward" else []
+    png = mapimage.plan_map_png(
+        result,
+        level=level,
+        picks=picks,
+        reached=list(result.areas["code"]),
+        fixed=fixed,
+        width_in=4,
+        height_in=3,
+        dpi=50,
+    )
+    assert _png_size(png) == (200, 150)
+    assert plt.get_fignums() == []

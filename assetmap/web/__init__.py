@@ -34,12 +34,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(test_config))
 
-    from assetmap.web import api, errors, pages, reports, search, vendor
+    from assetmap.web import api, errors, pages, planner, reports, search, vendor
 
     errors.register(app)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(planner.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(search.bp, url_prefix="/api")
     return app

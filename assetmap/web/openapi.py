@@ -14,6 +14,7 @@ from assetmap.coverage.engine import CONTRIBUTIONS
 from assetmap.coverage.params import GAP_PARTS, NEED_FACTORS
 from assetmap.importers.boundaries import AREA_KINDS
 from assetmap.models import ACCESS_ATTRIBUTES, Status
+from assetmap.planner import params as planner_params
 from assetmap.web import params
 
 _NUMBER = {"type": ["number", "null"]}
@@ -145,6 +146,55 @@ def _parameters() -> dict[str, Any]:
             "Abbey",
             required=True,
         ),
+        "plan_level": _query(
+            "level",
+            "Choose pilots among small areas (LSOAs) or wards.",
+            {"type": "string", "enum": list(planner_params.LEVELS), "default": "area"},
+            "ward",
+        ),
+        "k": _query(
+            "k",
+            "How many to choose: new pilots (default 5) or sites (default 3).",
+            {"type": "integer", "minimum": 1, "maximum": planner_params.MAX_PILOTS},
+            1,
+        ),
+        "separation_km": _query(
+            "separation_km",
+            "No two pilots closer than this, centre to centre, in km.",
+            {"type": "number", "minimum": 0, "maximum": planner_params.MAX_SEPARATION_M / 1000, "default": 2},
+            0,
+        ),
+        "no_adjacent": _query(
+            "no_adjacent",
+            "Also refuse two pilots whose polygons touch.",
+            {
+                "type": "string",
+                "enum": ["on", "off", "true", "false", "1", "0", "yes", "no"],
+                "default": "off",
+            },
+            "on",
+        ),
+        "programme": _query(
+            "programme",
+            "The wards where Community Connectors already work: leave them out (exclude), keep them as "
+            "pilots and choose k more (fixed), or treat them like any other (ignore).",
+            {"type": "string", "enum": ["exclude", "fixed", "ignore"], "default": "exclude"},
+            "fixed",
+        ),
+        "site_category": _query(
+            "category",
+            "The kind of place to site (a category coverage counts).",
+            {"type": "string", "enum": counted},
+            "cafe",
+            required=True,
+        ),
+        "candidates": _query(
+            "candidates",
+            "Where sites may go: existing community buildings (PLANNER_SITE_CATEGORIES) or small "
+            "areas' population-weighted points.",
+            {"type": "string", "enum": list(planner_params.SITE_CANDIDATES), "default": "buildings"},
+            "areas",
+        ),
         "ward_code": {
             "name": "code",
             "in": "path",
@@ -168,6 +218,7 @@ _COVERAGE = ["minutes", "coverage_category", "need_weights", "gap_weights", "kin
 
 
 def _schemas() -> dict[str, Any]:
+    counted = taxonomy.asset_categories()
     contributions = dict.fromkeys(CONTRIBUTIONS, _NUMBER)
     ward_properties = {
         "code": _TEXT,
@@ -326,6 +377,127 @@ def _schemas() -> dict[str, Any]:
                 "areas": {"type": "array", "items": _ref("schemas", "CoverageAreaRow")},
             }
         ),
+        "PlanPick": _object(
+            {
+                "code": _TEXT,
+                "name": _TEXT,
+                "ward_code": _TEXT_OR_NULL,
+                "ward_name": _TEXT_OR_NULL,
+                "need_index": _NUMBER,
+                "gap_score": _NUMBER,
+                "residents_50plus": _NUMBER,
+                "value": _NUMBER,
+                "areas": {"type": "array", "items": _TEXT},
+                "nearest_pilot_km": _NUMBER,
+                "fixed": {"type": "boolean"},
+                "why": _TEXT,
+            }
+        ),
+        "Plan": _object(
+            {
+                "parameters": _object(
+                    {
+                        "level": {"enum": list(planner_params.LEVELS)},
+                        "k": {"type": "integer"},
+                        "min_separation_m": {"type": "number"},
+                        "no_adjacent": {"type": "boolean"},
+                        "programme_mode": {"enum": list(planner_params.PROGRAMME_MODES)},
+                        "alternatives": {"type": "integer"},
+                        "reach_m": {"type": "number"},
+                        "time_limit_s": {"type": "number"},
+                    }
+                ),
+                "n_candidates": {"type": "integer"},
+                "excluded": {"type": "array", "items": _TEXT},
+                "fixed": {"type": "array", "items": _ref("schemas", "PlanPick")},
+                "portfolios": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": _object(
+                        {
+                            "rank": {"type": "integer", "minimum": 1},
+                            "status": _TEXT,
+                            "optimal": {"type": "boolean"},
+                            "gap": _NUMBER,
+                            "objective": _NUMBER,
+                            "residents_50plus": _NUMBER,
+                            "seconds": {"type": "number"},
+                            "picks": {"type": "array", "items": _ref("schemas", "PlanPick")},
+                        }
+                    ),
+                },
+            }
+        ),
+        "PlanError": _object(
+            {
+                "status": {"type": "integer"},
+                "message": _TEXT,
+                "max_k": {"type": "integer", "description": "the most pilots that meet the rules"},
+                "max_separation_m": {
+                    "type": ["number", "null"],
+                    "description": "the largest separation at which k pilots fit",
+                },
+                "allow_adjacent": {
+                    "type": "boolean",
+                    "description": "k pilots fit if neighbours are allowed",
+                },
+            }
+        )
+        | {"required": ["status", "message"]},
+        "WhatIfRequest": _object(
+            {
+                "points": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 50,
+                    "items": _object(
+                        {"lon": {"type": "number"}, "lat": {"type": "number"}, "category": {"enum": counted}}
+                    ),
+                }
+            }
+        ),
+        "WhatIf": _object(
+            {
+                "minutes": {"type": "number"},
+                "categories": {"type": "array", "items": _TEXT},
+                "points": {"type": "array", "items": {"type": "object"}},
+                "city": {"type": "object", "additionalProperties": _NUMBER},
+                "wards": {"type": "array", "items": {"type": "object"}},
+                "areas": {"type": "array", "items": {"type": "object"}},
+            }
+        ),
+        "Sites": _object(
+            {
+                "category": _TEXT,
+                "k": {"type": "integer"},
+                "candidates": {"enum": list(planner_params.SITE_CANDIDATES)},
+                "n_candidates": {"type": "integer"},
+                "minutes": {"type": "number"},
+                "status": _TEXT,
+                "optimal": {"type": "boolean"},
+                "residents_50plus": _NUMBER,
+                "residents_without": _NUMBER,
+                "areas_without": {"type": "integer"},
+                "sites": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "kind": {"enum": ["building", "area"]},
+                            "ref": _TEXT,
+                            "name": _TEXT,
+                            "category": _TEXT_OR_NULL,
+                            "lon": {"type": "number"},
+                            "lat": {"type": "number"},
+                            "ward_code": _TEXT_OR_NULL,
+                            "ward_name": _TEXT_OR_NULL,
+                            "areas": {"type": "array", "items": _TEXT},
+                            "residents_50plus": _NUMBER,
+                            "why": _TEXT,
+                        }
+                    ),
+                },
+            }
+        ),
         "Gaps": _object(
             {
                 "level": {"enum": list(params.LEVELS)},
@@ -375,11 +547,22 @@ def _collection(feature: str, *, parameters: bool = False) -> dict[str, Any]:
 
 
 def _get(
-    summary: str, description: str, schema: str, parameters: list[str], *, not_found: bool = False
+    summary: str,
+    description: str,
+    schema: str,
+    parameters: list[str],
+    *,
+    not_found: bool = False,
+    bad_request: str | None = None,
 ) -> dict[str, Any]:
     responses = {
         "200": _json(_ref("schemas", schema), "OK"),
-        "400": _ref("responses", "BadRequest"),
+        "400": _ref("responses", "BadRequest")
+        if bad_request is None
+        else _json(
+            _ref("schemas", bad_request),
+            "A parameter is malformed or out of range, or no plan meets the rules.",
+        ),
     }
     if not_found:
         responses["404"] = _ref("responses", "NotFound")
@@ -465,6 +648,39 @@ def _paths() -> dict[str, Any]:
             "Gaps",
             ["level", "limit", *_COVERAGE],
         ),
+        "/api/planner": _get(
+            "Pilot plan",
+            "The k pilots (small areas or wards) reaching the most need-weighted under-served residents "
+            "aged 50+ under the separation rules, proven optimal by CBC, then the best alternatives "
+            "(docs/planner.md). When no k pilots meet the rules, a 400 says how many do and at which "
+            "separation k would.",
+            "Plan",
+            ["plan_level", "k", "separation_km", "no_adjacent", "programme"],
+            bad_request="PlanError",
+        ),
+        "/api/sites": _get(
+            "Best new sites for a kind of place",
+            "The k candidate sites that bring the most residents aged 50+ newly within the walk of "
+            "that kind of place (an exact maximal covering), each with the areas it reaches.",
+            "Sites",
+            ["site_category", "k", "candidates"],
+        ),
+        "/api/whatif": {
+            "post": {
+                "summary": "What if there were new places here",
+                "description": "Coverage with 1 to 50 hypothetical places added: residents aged 50+ "
+                "newly within the walk, for the city and the wards and small areas that change, and "
+                "the change in gap scores.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("schemas", "WhatIfRequest")}},
+                },
+                "responses": {
+                    "200": _json(_ref("schemas", "WhatIf"), "OK"),
+                    "400": _ref("responses", "BadRequest"),
+                },
+            }
+        },
     }
 
 

@@ -45,9 +45,9 @@ def index() -> str:
     metrics = _ward_metric_scales(minutes)
     chosen = _chosen_metric(request.args.get("metric"), [m["key"] for m in metrics])
     top_areas = summaries.ranked_areas(result).head(TOP_AREAS)
-    connector = _connector_wards(result)
-    area_scale = _area_scale()
-    parts = _map(bbox)
+    connector = connector_wards(result)
+    gap_scale = area_scale()
+    parts = leaflet_map(bbox)
     return render_template(
         "city.html",
         map=parts,
@@ -61,16 +61,16 @@ def index() -> str:
         },
         metrics=metrics,
         chosen=chosen,
-        area_scale=area_scale,
+        area_scale=gap_scale,
         ranked=_ranked_wards(result),
         top_wards=TOP_WARDS,
         top_areas=summaries.area_rows(top_areas),
         connector=connector,
-        data=_page_data(
+        data=page_data(
             parts,
             page="city",
             metrics=metrics,
-            area_scale=area_scale,
+            area_scale=gap_scale,
             highlight=list(top_areas["code"]),
             connector=connector,
             extra={"search": url_for("search.search")},
@@ -87,20 +87,20 @@ def ward(code: str) -> str:
     mine = result.wards[result.wards["code"] == code]
     # The map shows the ward and what its residents can walk to, across the boundary too.
     reach = maps.reach_bbox(mine, params.radius_m)
-    parts = _map(maps.reach_bbox(mine, MAP_MARGIN_M))
-    connector = _connector_wards(result)
-    area_scale = _area_scale()
+    parts = leaflet_map(maps.reach_bbox(mine, MAP_MARGIN_M))
+    connector = connector_wards(result)
+    gap_scale = area_scale()
     return render_template(
         "ward.html",
         map=parts,
         ward=summary,
-        area_scale=area_scale,
+        area_scale=gap_scale,
         is_connector=any(w["code"] == code for w in connector),
-        data=_page_data(
+        data=page_data(
             parts,
             page="ward",
             metrics=[],
-            area_scale=area_scale,
+            area_scale=gap_scale,
             highlight=[a.code for a in summary.underserved],
             connector=connector,
             extra={"ward": code, "assetsBbox": ",".join(f"{v:.5f}" for v in reach)},
@@ -117,7 +117,7 @@ def _chosen_metric(raw: str | None, keys: list[str]) -> str:
     return raw
 
 
-def _map(bbox: tuple[float, float, float, float]) -> maps.MapParts:
+def leaflet_map(bbox: tuple[float, float, float, float]) -> maps.MapParts:
     """The folium map, loading Leaflet and Leaflet.markercluster from ``/vendor/``."""
 
     def vendor(name: str) -> str:
@@ -146,7 +146,7 @@ def _ranked_wards(result: CoverageResult) -> list[dict[str, Any]]:
 
 # What is cached per store revision reads the coverage inside its computation, after the revision,
 # so an entry is never older than the revision it is kept under.
-def _area_scale() -> dict[str, Any]:
+def area_scale() -> dict[str, Any]:
     """Gap-score classes over every small area of the city, so ward pages compare with the city."""
     return cached("area_scale", None, lambda: maps.scale(current_coverage().areas["gap_score"], worse="high"))
 
@@ -160,7 +160,7 @@ def _ward_metric_scales(minutes: float) -> list[dict[str, Any]]:
     )
 
 
-def _connector_wards(result: CoverageResult) -> list[dict[str, str]]:
+def connector_wards(result: CoverageResult) -> list[dict[str, str]]:
     """The programme-reach wards that are stored, with their stored names (file order)."""
     path = current_app.config.get("PROGRAMME_WARDS")
     if not path:
@@ -174,7 +174,7 @@ def _connector_wards(result: CoverageResult) -> list[dict[str, str]]:
     return [{"code": c, "name": names[c]} for c in codes if c in names]
 
 
-def _page_data(
+def page_data(
     parts: maps.MapParts,
     *,
     page: str,

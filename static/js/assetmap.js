@@ -499,6 +499,53 @@
     });
   }
 
+  // The planner page: wards outlined and named, small areas by gap score, programme wards; its own
+  // script (planner.js) draws the plan on top, with the helpers and the layers handed over here.
+  function plannerPage() {
+    var control = layerControl();
+    var loadWards = fetchJSON(settings.api.wards).then(function (collection) {
+      var all = L.geoJSON(collection, {
+        pane: "outlines",
+        interactive: false,
+        style: { fill: false, color: "#595959", weight: 1 },
+        onEachFeature: function (f, layer) {
+          label(layer, f.properties.name);
+        },
+      }).addTo(map);
+      control.addOverlay(all, "Ward boundaries");
+      var programme = outlineLayer(collection, settings.connector, "8 6").addTo(map);
+      control.addOverlay(programme, "Community Connectors' wards (dashed outline)");
+      return collection;
+    });
+    var loadAreas = fetchJSON(settings.api.areas).then(function (collection) {
+      var areas = areaLayer(collection).addTo(map);
+      control.addOverlay(areas, "Small areas: gap score");
+      return collection;
+    });
+    var counts = {};
+    loadWards.then(function (c) {
+      counts.wards = c.features.length;
+    });
+    loadAreas.then(function (c) {
+      counts.areas = c.features.length;
+    });
+    report([loadWards, loadAreas], counts);
+    return { control: control, wards: loadWards, areas: loadAreas };
+  }
+
+  window.assetmap = {
+    settings: settings,
+    map: map,
+    el: el,
+    card: card,
+    format: format,
+    fetchJSON: fetchJSON,
+    apiUrl: apiUrl,
+    setStatus: setStatus,
+    symbols: symbols,
+    symbolElement: symbolElement,
+  };
   if (settings.page === "city") cityPage();
+  else if (settings.page === "planner") window.assetmap.layers = plannerPage();
   else wardPage();
 })();

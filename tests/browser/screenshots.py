@@ -3,9 +3,10 @@
     .venv/bin/python -m tests.browser.screenshots
 
 Loads the Leicester pack into a temporary SQLite file, serves the app on 127.0.0.1 and takes
-1000×700 screenshots in Debian's Chromium of the city map, a ward page and the gaps ranking, plus
-page 1 of that ward's pack rendered by ``pdftoppm`` (poppler-utils) at 50 dpi. Each PNG is reduced
-to a 256-colour palette so it stays small in the repository.
+1000×700 screenshots in Debian's Chromium of the city map, a ward page, the gaps ranking and the
+pilot planner (its default plan), plus page 1 of that ward's pack rendered by ``pdftoppm``
+(poppler-utils) at 50 dpi. Each PNG is reduced to a 256-colour palette so it stays small in the
+repository.
 """
 
 from __future__ import annotations
@@ -45,11 +46,14 @@ def main(out: Path = OUT) -> list[Path]:
                 ("city", "/", ".map-layout"),
                 ("ward", f"/wards/{WARD}", ".crumbs"),
                 ("gaps", "/gaps", ".summary"),
+                ("planner", "/planner", "#plan-status"),
             ):
                 if name == "gaps":
                     page.goto(path)
                 else:
                     open_map_page(page, path)
+                    # The map's opening zoom is animated: shoot once the ward names have moved into place.
+                    page.wait_for_function("() => document.getAnimations().length === 0")
                 page.locator(top).evaluate(
                     "e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 8)"
                 )
