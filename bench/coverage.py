@@ -28,14 +28,9 @@ The ratio column is each method's median divided by the full recompute's in the 
 
 from __future__ import annotations
 
-import datetime
-import os
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -47,6 +42,7 @@ import shapely  # noqa: E402
 from baselines import geopandas_counts_nearest, pysal_two_stage_fca  # noqa: E402
 from leicester_frames import load_frames  # noqa: E402
 from pyproj import Transformer  # noqa: E402
+from timing import machine, median_seconds  # noqa: E402
 
 from assetmap import taxonomy  # noqa: E402
 from assetmap.coverage import CoverageParams, compute_coverage  # noqa: E402
@@ -63,17 +59,6 @@ JITTER_M = 30.0
 SEED = 20_240_501
 REPEATS = {"Leicester": 7, "national": 3}
 TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)  # built once, as the engine caches its own
-
-
-def median_seconds(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median wall time of ``repeats`` calls after one warm-up call, and the last result."""
-    result = fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def national_frames(
@@ -259,20 +244,11 @@ def agreement(
     ]
 
 
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
-    versions = (
+def versions() -> str:
+    return (
         f"Python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"shapely {shapely.__version__}, pandas {pd.__version__}, geopandas {gpd.__version__}"
     )
-    return f"{datetime.date.today()}; {os.cpu_count()} CPUs ({model}); {versions}"
 
 
 def main() -> None:
@@ -289,7 +265,7 @@ def main() -> None:
 
     ours = {case: seconds for case, method, seconds in rows + national_rows if "full recompute" in method}
     width = max(len(method) for _, method, _ in rows + national_rows)
-    print(machine())
+    print(machine(versions()))
     print(
         f"median of {REPEATS['Leicester']} (Leicester) / {REPEATS['national']} (national) runs after one "
         "warm-up; ratio = median / the full recompute's median in the same case"

@@ -33,9 +33,7 @@ segments cut down in the same way, where the two should agree to float32 precisi
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +47,7 @@ import pandana  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyrosm  # noqa: E402
 import scipy  # noqa: E402
+import timing  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from scipy.sparse import triu  # noqa: E402
 
@@ -62,14 +61,7 @@ REPEATS = 21
 
 
 def median_seconds(fn: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any]:
-    """Median wall time of ``repeats`` calls after one warm-up call, and the last result."""
-    result = fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+    return timing.median_seconds(fn, repeats)
 
 
 @contextmanager

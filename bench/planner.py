@@ -28,16 +28,14 @@ Each time is the median of several runs after one warm-up run.
 
 from __future__ import annotations
 
-import datetime
 import importlib.util
 import itertools
 import math
-import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 import pulp  # noqa: E402
 import spopt  # noqa: E402
+import timing  # noqa: E402
 from leicester_frames import CONFIG, load_frames  # noqa: E402
 from spopt.locate import MCLP  # noqa: E402
 
@@ -71,14 +70,7 @@ Row = tuple[str, str, float, str, str]  # case, method, median seconds, result, 
 
 
 def median_seconds(fn: Callable[[], Any], repeats: int = REPEATS) -> tuple[float, Any]:
-    """Median wall time of ``repeats`` calls after one warm-up call, and the last result."""
-    result = fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+    return timing.median_seconds(fn, repeats)
 
 
 def pilot_rows(areas: gpd.GeoDataFrame, coverage: CoverageResult) -> list[Row]:
@@ -174,8 +166,8 @@ def what_if_rows(
     rows: list[Row] = []
     for label, points in (("1 library", one), ("10 assets, 5 categories", ten)):
         seconds, change = median_seconds(
-            lambda points=points: what_if(
-                areas, assets, wards, walk, points, baseline=coverage, asset_ward_column="ward_code"
+            partial(
+                what_if, areas, assets, wards, walk, points, baseline=coverage, asset_ward_column="ward_code"
             )
         )
         newly = ", ".join(
@@ -288,16 +280,8 @@ def _target(met: bool, what: str) -> str:
 
 
 def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
     versions = f"Python {platform.python_version()}, PuLP {pulp.__version__} (bundled CBC)"
-    return f"{datetime.date.today()}; {os.cpu_count()} CPUs ({model}); {versions}, spopt {spopt.__version__}"
+    return timing.machine(f"{versions}, spopt {spopt.__version__}")
 
 
 def main() -> None:

@@ -56,6 +56,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from timing import cpu_model
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 WARD = "E05010460"  # Abbey
@@ -377,14 +379,7 @@ def clean(result: Result) -> bool:
 
 
 def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
+    model = cpu_model()
     # wrk --version prints its banner and exits with status 1.
     banner = subprocess.run(["wrk", "--version"], check=False, capture_output=True, text=True).stdout
     wrk_version = banner.split()[1]

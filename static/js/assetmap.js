@@ -392,24 +392,29 @@
     search();
   }
 
+  // Ward boundaries, named, over the fills, and the programme wards dashed: two overlays.
+  function wardOutlines(control, collection, style) {
+    var all = L.geoJSON(collection, {
+      pane: "outlines",
+      interactive: false,
+      style: style,
+      onEachFeature: function (f, layer) {
+        label(layer, f.properties.name);
+      },
+    }).addTo(map);
+    control.addOverlay(all, "Ward boundaries");
+    var programme = outlineLayer(collection, settings.connector, "8 6").addTo(map);
+    control.addOverlay(programme, "Community Connectors' wards (dashed outline)");
+  }
+
   function wardPage() {
     var control = layerControl();
     var counts = {};
     var loadWards = fetchJSON(settings.api.wards).then(function (collection) {
-      var all = L.geoJSON(collection, {
-        pane: "outlines",
-        interactive: false,
-        style: function (f) {
-          var mine = f.properties.code === settings.ward;
-          return { fill: false, color: mine ? "#000000" : "#595959", weight: mine ? 3.5 : 1 };
-        },
-        onEachFeature: function (f, layer) {
-          label(layer, f.properties.name);
-        },
-      }).addTo(map);
-      control.addOverlay(all, "Ward boundaries");
-      var programme = outlineLayer(collection, settings.connector, "8 6").addTo(map);
-      control.addOverlay(programme, "Community Connectors' wards (dashed outline)");
+      wardOutlines(control, collection, function (f) {
+        var mine = f.properties.code === settings.ward;
+        return { fill: false, color: mine ? "#000000" : "#595959", weight: mine ? 3.5 : 1 };
+      });
       counts.wards = collection.features.length;
     });
     var loadAreas = fetchJSON(apiUrl(settings.api.areas, { ward: settings.ward })).then(function (collection) {
@@ -504,17 +509,7 @@
   function plannerPage() {
     var control = layerControl();
     var loadWards = fetchJSON(settings.api.wards).then(function (collection) {
-      var all = L.geoJSON(collection, {
-        pane: "outlines",
-        interactive: false,
-        style: { fill: false, color: "#595959", weight: 1 },
-        onEachFeature: function (f, layer) {
-          label(layer, f.properties.name);
-        },
-      }).addTo(map);
-      control.addOverlay(all, "Ward boundaries");
-      var programme = outlineLayer(collection, settings.connector, "8 6").addTo(map);
-      control.addOverlay(programme, "Community Connectors' wards (dashed outline)");
+      wardOutlines(control, collection, { fill: false, color: "#595959", weight: 1 });
       return collection;
     });
     var loadAreas = fetchJSON(settings.api.areas).then(function (collection) {
