@@ -1,4 +1,4 @@
-"""Command line: create the database, import data files, load the city pack, print coverage.
+"""Command line: create the database, import data files, load the city pack, print coverage, manage accounts.
 
 Run as ``python -m assetmap COMMAND`` (``--help`` lists commands). Every command reads the same
 configuration as the web app (``ASSETMAP_DATABASE_URL``, ``ASSETMAP_DATA_PACK`` ...). A user
@@ -17,6 +17,7 @@ import click
 from tqdm import tqdm
 
 from assetmap import config as config_mod
+from assetmap.accounts import MIN_PASSWORD_LENGTH, Role
 from assetmap.coverage import CoverageParams, compute_coverage
 from assetmap.errors import AssetmapError
 from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
@@ -261,3 +262,73 @@ def coverage_report(ctx: click.Context, out_dir: Path, minutes: float | None, ki
         click.echo(ward_table(result, minutes=params.minutes))
         for path in write_report(result, out_dir):
             click.echo(f"wrote {path}", err=True)
+
+
+# -- accounts --------------------------------------------------------------------------------------
+PASSWORD_STDIN = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+
+
+def _password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or asked for twice without echoing."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(
+        click.prompt(
+            f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+            hide_input=True,
+            confirmation_prompt="Repeat the password",
+        )
+    )
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--ward",
+    "wards",
+    multiple=True,
+    help="Limit the account to this ward code (repeat for more); none: anywhere.",
+)
+@PASSWORD_STDIN
+@click.pass_context
+def create_user(
+    ctx: click.Context, name: str, role: str, wards: tuple[str, ...], password_stdin: bool
+) -> None:
+    """Create an account that can log in to the web app."""
+    with _store(ctx) as store:
+        user = store.create_user(name, _password(password_stdin), role=role, wards=wards)
+        where = ", ".join(user.wards) if user.wards else "any ward"
+        click.echo(f"created {user.role} {user.username} ({where})")
+
+
+@main.command("set-password")
+@click.argument("name")
+@PASSWORD_STDIN
+@click.pass_context
+def set_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Give an account a new password (its open sessions end)."""
+    with _store(ctx) as store:
+        store.user_by_name(name)  # an unknown name fails before the password is asked for
+        user = store.set_password(name, _password(password_stdin))
+        click.echo(f"password changed for {user.username}")
+
+
+@main.command("disable-user")
+@click.argument("name")
+@click.pass_context
+def disable_user(ctx: click.Context, name: str) -> None:
+    """Stop an account logging in (its open sessions end); enable-user undoes it."""
+    with _store(ctx) as store:
+        click.echo(f"disabled {store.set_active(name, False).username}")
+
+
+@main.command("enable-user")
+@click.argument("name")
+@click.pass_context
+def enable_user(ctx: click.Context, name: str) -> None:
+    """Let a disabled account log in again."""
+    with _store(ctx) as store:
+        click.echo(f"enabled {store.set_active(name, True).username}")

@@ -44,6 +44,15 @@ DEFAULTS: dict[str, Any] = {
     "PLANNER_TIME_LIMIT_S": 10.0,
     "PLANNER_ALTERNATIVES": 3,
     "PLANNER_SITE_CATEGORIES": ["community_centre", "faith", "library"],
+    # Accounts (docs/accounts.md). SECRET_KEY signs the session cookie; None: the web app makes one
+    # in instance/secret_key on first run and keeps it. SESSION_COOKIE_SECURE sends the cookie over
+    # HTTPS only (turn it on behind TLS). Failed logins are limited to LOGIN_RATE_LIMIT per client
+    # address and per username, counted in RATELIMIT_STORAGE_URI (a Flask-Limiter storage URI;
+    # "memory://" counts per worker process, "redis://host:6379" across workers).
+    "SECRET_KEY": None,
+    "SESSION_COOKIE_SECURE": False,
+    "LOGIN_RATE_LIMIT": "5 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
 }
 
 _JSON_KEYS = {
@@ -54,6 +63,7 @@ _JSON_KEYS = {
     "PLANNER_ALTERNATIVES",
     "PLANNER_SITE_CATEGORIES",
 }
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 _FLOAT_KEYS = {"WALK_SPEED_MPS", "DETOUR_FACTOR", "WALK_MINUTES", "PLANNER_REACH_M", "PLANNER_TIME_LIMIT_S"}
 
 
@@ -98,7 +108,11 @@ def _parse_env(key: str, raw: str) -> Any:
             return json.loads(raw)
         if key in _FLOAT_KEYS:
             return float(raw)
-    except ValueError:
+        if key in _BOOL_KEYS:
+            return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[
+                raw.strip().lower()
+            ]
+    except (ValueError, KeyError):
         raise ConfigError(f"ASSETMAP_{key}: cannot read {raw!r}") from None
     return raw
 

@@ -23,6 +23,7 @@ from assetmap.storage import SqlStore, open_store, schema
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgis")
+TEST_SECRET_KEY = "test-only-secret-key-" + "x" * 32  # the web app refuses keys under 32 characters
 
 
 def _libpq(url: URL) -> str:
@@ -161,7 +162,9 @@ def app(tmp_path: Path):
     load_web_zoo(store)
     store.close()
     # No walk network: a developer's instance/walk_network.npz must not change what tests measure.
-    return create_app({"DATABASE_URL": url, "TESTING": True, "WALK_NETWORK": ""})
+    return create_app(
+        {"DATABASE_URL": url, "TESTING": True, "WALK_NETWORK": "", "SECRET_KEY": TEST_SECRET_KEY}
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The storage contract every backend implements.
 
-A :class:`Store` keeps wards, small areas, assets and the audit trail. Backends (SQLite file,
+A :class:`Store` keeps wards, small areas, assets, the audit trail and user accounts. Backends (SQLite file,
 PostgreSQL + PostGIS) differ only in how they build and index geometry; the contract test suite in
 ``tests/storage/`` runs unchanged against each. All writes of one call are atomic: a failure
 leaves the store as it was. Geometries cross this boundary as shapely objects in WGS84.
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assetmap.accounts import Role, User
 from assetmap.models import Asset, AuditEvent, SmallArea, Status, Ward
 
 BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
@@ -157,3 +158,35 @@ class Store(ABC):
     @abstractmethod
     def audit(self, asset_id: str) -> list[AuditEvent]:
         """Audit events of an asset, oldest first."""
+
+    # -- users -----------------------------------------------------------------------------
+    @abstractmethod
+    def create_user(
+        self, username: str, password: str, *, role: Role | str, wards: Sequence[str] = ()
+    ) -> User:
+        """Create an active account, keeping only a hash of ``password``.
+
+        Raises :class:`~assetmap.errors.InvalidInput` for a bad username, a short password, an
+        unknown role or a ward code that is not stored, and :class:`~assetmap.errors.Conflict`
+        when the name is taken (ignoring case).
+        """
+
+    @abstractmethod
+    def get_user(self, user_id: int) -> User:
+        """One account by id; raises :class:`~assetmap.errors.NotFound`."""
+
+    @abstractmethod
+    def user_by_name(self, username: str) -> User:
+        """One account by name, ignoring case; raises :class:`~assetmap.errors.NotFound`."""
+
+    @abstractmethod
+    def users(self) -> list[User]:
+        """All accounts ordered by name (ignoring case)."""
+
+    @abstractmethod
+    def set_password(self, username: str, password: str) -> User:
+        """Replace an account's password (validated like :meth:`create_user`'s)."""
+
+    @abstractmethod
+    def set_active(self, username: str, active: bool) -> User:
+        """Enable or disable an account; a disabled account cannot log in."""

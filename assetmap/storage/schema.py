@@ -208,6 +208,21 @@ store_revision = Table(
     Column("revision", BigInteger, nullable=False),
 )
 
+# Accounts (assetmap.accounts): ``username_key`` is the name in lower case, so names are unique
+# ignoring case; ``wards`` is the list of ward codes the account is limited to (empty: none).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String, nullable=False),
+    Column("username_key", String, nullable=False, unique=True),
+    Column("password_hash", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("wards", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 SPATIAL_TABLES = (wards, small_areas, assets)
 
 

@@ -33,6 +33,14 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
 from sqlalchemy.sql.expression import Executable
 
+from assetmap.accounts import (
+    Role,
+    User,
+    checked_role,
+    checked_username,
+    hash_password,
+    username_key,
+)
 from assetmap.errors import Conflict, InvalidInput, NotFound
 from assetmap.models import ASSET_FIELDS, Asset, AuditEvent, SmallArea, Status, Ward
 from assetmap.storage.base import AssetIds, AssetQuery, BBox, Store, UpsertCounts
@@ -55,7 +63,7 @@ from assetmap.storage.rows import (
     ward_from_row,
     ward_row,
 )
-from assetmap.storage.schema import assets, audit_events, small_areas, store_revision, wards
+from assetmap.storage.schema import assets, audit_events, small_areas, store_revision, users, wards
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -570,3 +578,84 @@ class SqlStore(Store):
         with self.engine.connect() as conn:
             self._get_asset(conn, asset_id)
             return [AuditEvent(**row._asdict()) for row in conn.execute(stmt)]
+
+    # -- users ---------------------------------------------------------------------------------
+    def create_user(
+        self, username: str, password: str, *, role: Role | str, wards: Sequence[str] = ()
+    ) -> User:
+        name = checked_username(username)
+        row = {
+            "username": name,
+            "username_key": username_key(name),
+            "password_hash": hash_password(password),
+            "role": str(checked_role(role)),
+            "active": True,
+            "created_at": _now(),
+        }
+        with self._writer.begin() as conn:
+            row["wards"] = self._checked_wards(conn, wards)
+            if self._user_row(conn, name) is not None:
+                raise Conflict(f"a user named {name!r} already exists")
+            try:
+                conn.execute(insert(users).values(row))
+            except IntegrityError:  # created by someone else since the check
+                raise Conflict(f"a user named {name!r} already exists") from None
+            return self._named_user(conn, name)
+
+    def get_user(self, user_id: int) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            raise NotFound(f"no user with id {user_id!r}")
+        return _user(row)
+
+    def user_by_name(self, username: str) -> User:
+        with self.engine.connect() as conn:
+            return self._named_user(conn, username)
+
+    def users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [_user(row) for row in conn.execute(select(users).order_by(users.c.username_key))]
+
+    def set_password(self, username: str, password: str) -> User:
+        return self._update_user(username, password_hash=hash_password(password))
+
+    def set_active(self, username: str, active: bool) -> User:
+        return self._update_user(username, active=bool(active))
+
+    def _update_user(self, username: str, **values: Any) -> User:
+        with self._writer.begin() as conn:
+            user = self._named_user(conn, username)
+            conn.execute(update(users).where(users.c.id == user.id).values(values))
+            return self._named_user(conn, username)
+
+    @staticmethod
+    def _user_row(conn: Connection, username: str) -> Row[Any] | None:
+        return conn.execute(select(users).where(users.c.username_key == username_key(username))).first()
+
+    def _named_user(self, conn: Connection, username: str) -> User:
+        row = self._user_row(conn, username)
+        if row is None:
+            raise NotFound(f"no user named {username[:40]!r}")
+        return _user(row)
+
+    def _checked_wards(self, conn: Connection, codes: Sequence[str]) -> list[str]:
+        """``codes`` without repeats, sorted; :class:`InvalidInput` naming the first not stored."""
+        wanted = sorted({str(code).strip() for code in codes})
+        stored = self._rows_by_code(conn, wards, wanted, ["code"])
+        missing = [code for code in wanted if code not in stored]
+        if missing:
+            raise InvalidInput(f"unknown ward code {missing[0][:40]!r}")
+        return wanted
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        wards=tuple(row.wards),
+        active=bool(row.active),
+        created_at=row.created_at,
+        password_hash=row.password_hash,
+    )

@@ -34,9 +34,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(test_config))
 
-    from assetmap.web import api, errors, pages, planner, reports, search, vendor
+    from assetmap.web import api, auth, errors, pages, planner, reports, search, vendor
 
     errors.register(app)
+    csrf = auth.register(app)  # session cookie, CSRF on every POST, logins and their rate limit
+    # POST /api/whatif only computes what hypothetical new places would change: it writes nothing
+    # and its answer goes to whoever sent it, so a forged cross-site request gains nothing; and it
+    # reads a JSON body, which a cross-site form cannot send. So it needs no CSRF token.
+    csrf.exempt(planner.api_whatif)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(reports.bp)

@@ -23,7 +23,7 @@ def test_migrate_again_changes_nothing(store):
     store.migrate()
     assert store.count_assets() == 1
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0002"]
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0003"]
 
 
 def test_migrations_build_exactly_the_declared_schema(store):
