@@ -1,0 +1,176 @@
+"""Time one-asset incremental coverage updates against the full recompute, in the same run.
+
+Run ``flock /tmp/bench.lock .venv/bin/python bench/incremental.py`` (add ``--national`` for the
+national-size case of ``bench/coverage.py`` as well; a few minutes more). For each case, from one
+state of the unchanged inputs (:func:`assetmap.coverage.incremental.start_coverage`):
+
+- **add**: a copy of a counted asset, 100 m east of it, under a new id;
+- **move**: the asset moved 150 m north-east;
+- **remove**: the asset closed (gone from the frame, as storage drops a status that does not count);
+
+for ``ASSETS`` different assets drawn with a fixed seed. Each change is timed as
+``update_coverage`` (the median over the assets of each asset's median of ``REPEATS`` runs) and as
+``compute_coverage`` on the same new inputs, as the service runs it (``asset_ward_column``); the
+two results are compared (``bit-identical``: areas and wards frames ``equals``). "areas touched":
+areas measured again (within reach of the change, or whose nearest was the changed asset, or whose
+nearest it now is); "areas re-summed": areas whose 2SFCA sum was added up again, measuring nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+
+from assetmap import taxonomy  # noqa: E402
+from assetmap.coverage import CoverageParams, compute_coverage  # noqa: E402
+from assetmap.coverage.incremental import CoverageState, start_coverage, update_coverage  # noqa: E402
+from assetmap.frames import ASSET_WARD_COLUMN  # noqa: E402
+from assetmap.geo import BNG, WGS84  # noqa: E402
+
+ASSETS = 5
+REPEATS = {"Leicester": 7, "national": 3}
+SEED = 8
+TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
+TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
+
+
+def _bench(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).parent / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """Median wall time of ``repeats`` calls after one warm-up call, and the last result."""
+    result = fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def shifted(point: shapely.Point, dx: float, dy: float) -> shapely.Point:
+    x, y = TO_BNG.transform(point.x, point.y)
+    return shapely.Point(*TO_WGS84.transform(x + dx, y + dy))
+
+
+def changes(assets: gpd.GeoDataFrame, cats: tuple[str, ...]) -> list[tuple[str, str, gpd.GeoDataFrame]]:
+    """(kind, changed id, assets after) for each change timed."""
+    # The importer gives assets random ids: draw by place, so every run changes the same assets.
+    by_place = np.lexsort((assets.geometry.y, assets.geometry.x, assets["category"]))
+    counted = by_place[assets["category"].isin(cats).to_numpy()[by_place]]
+    picked = np.random.default_rng(SEED).choice(counted, size=ASSETS, replace=False)
+    out = []
+    for row in picked:
+        asset = assets.iloc[row]
+        added = assets.iloc[[row]].copy()
+        added["id"], added["geometry"] = f"{asset['id']}-new", [shifted(asset.geometry, 100.0, 0.0)]
+        out.append(("add", f"{asset['id']}-new", pd.concat([assets, added], ignore_index=True)))
+        moved = assets.copy()
+        moved.loc[moved.index[row], "geometry"] = shifted(asset.geometry, 106.0, 106.0)
+        out.append(("move", asset["id"], moved))
+        out.append(("remove", asset["id"], assets.drop(index=assets.index[row])))
+    return out
+
+
+def same(got: gpd.GeoDataFrame, expected: gpd.GeoDataFrame) -> tuple[bool, float]:
+    """Whether the frames are bit-identical, and the largest ``fca_per_1000`` difference."""
+    fca = float(
+        np.max(np.abs(got["fca_per_1000"].to_numpy() - expected["fca_per_1000"].to_numpy()), initial=0)
+    )
+    return bool(got.equals(expected)), fca
+
+
+def run_case(case: str, frames: tuple[gpd.GeoDataFrame, ...], params: CoverageParams) -> list[tuple]:
+    areas, assets, wards = frames
+    started = time.perf_counter()
+    state: CoverageState = start_coverage(areas, assets, wards, params, asset_ward_column=ASSET_WARD_COLUMN)
+    print(f"{case}: start_coverage {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    repeats = REPEATS[case]
+    found: dict[str, dict[str, list]] = {}
+    for kind, changed, after in changes(assets, state.result.categories):
+        inc, new = median_seconds(
+            lambda after=after, changed=changed: update_coverage(
+                state, areas, after, wards, params, changed=changed
+            ),
+            repeats,
+        )
+        full, expected = median_seconds(
+            lambda after=after: compute_coverage(
+                areas, after, wards, params, asset_ward_column=ASSET_WARD_COLUMN
+            ),
+            repeats,
+        )
+        exact, fca_gap = same(new.result.areas, expected.areas)
+        wards_exact, _ = same(new.result.wards, expected.wards)
+        row = found.setdefault(kind, {"inc": [], "full": [], "n": [], "sum": [], "exact": [], "gap": []})
+        row["inc"].append(inc)
+        row["full"].append(full)
+        row["n"].append(
+            len(np.union1d(new.stats.recounted, np.union1d(new.stats.searched, new.stats.lowered)))
+        )
+        row["exact"].append(exact and wards_exact)
+        row["sum"].append(len(new.stats.resummed))
+        row["gap"].append(fca_gap)
+    n = f"{len(areas):,} areas, {int(state.alive.sum()):,} counted assets"
+    return [
+        (
+            case,
+            n,
+            kind,
+            statistics.median(r["inc"]) * 1000,
+            statistics.median(r["full"]) * 1000,
+            int(statistics.median(r["n"])),
+            int(statistics.median(r["sum"])),
+            f"{sum(r['exact'])}/{len(r['exact'])}",
+            max(r["gap"]),
+        )
+        for kind, r in found.items()
+    ]
+
+
+def main() -> None:
+    params = CoverageParams()
+    leicester = _bench("leicester_frames").load_frames()
+    rows = run_case("Leicester", leicester, params)
+    if "--national" in sys.argv:
+        coverage = _bench("coverage")
+        areas, assets, wards = leicester
+        counted = assets[assets["category"].isin(taxonomy.asset_categories())]
+        national = coverage.national_frames(areas, counted, wards)
+        rows += run_case("national", national, params)
+    print(
+        f"median over {ASSETS} assets of each one's median of {REPEATS['Leicester']} (Leicester) / "
+        f"{REPEATS['national']} (national) runs after a warm-up"
+    )
+    print(
+        "| case | inputs | change | update_coverage ms | compute_coverage ms | speed-up | areas touched "
+        "| areas re-summed | bit-identical | max fca diff |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for case, n, kind, inc, full, touched, resummed, exact, gap in rows:
+        print(
+            f"| {case} | {n} | {kind} | {inc:.2f} | {full:.2f} | {full / inc:.1f}x | {touched} "
+            f"| {resummed} | {exact} | {gap:.1e} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
