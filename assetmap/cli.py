@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,16 @@ import click
 from tqdm import tqdm
 
 from assetmap import config as config_mod
+from assetmap import lifecycle
 from assetmap.accounts import MIN_PASSWORD_LENGTH, Role
 from assetmap.coverage import CoverageParams, compute_coverage
-from assetmap.errors import AssetmapError
+from assetmap.errors import AssetmapError, Conflict
 from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
 from assetmap.importers import ImportSummary, assets, boundaries, pack, stats
+from assetmap.models import Status
 from assetmap.report import ward_table, write_report
 from assetmap.storage import open_store
-from assetmap.storage.base import Store
+from assetmap.storage.base import AssetQuery, Store
 
 EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -332,3 +335,39 @@ def enable_user(ctx: click.Context, name: str) -> None:
     """Let a disabled account log in again."""
     with _store(ctx) as store:
         click.echo(f"enabled {store.set_active(name, True).username}")
+
+
+@main.command("mark-stale")
+@click.option("--dry-run", is_flag=True, help="Only list what would be marked stale; write nothing.")
+@click.pass_context
+def mark_stale(ctx: click.Context, dry_run: bool) -> None:
+    """Mark verified assets stale when not re-verified for STALE_AFTER_DAYS days (audited)."""
+    days = int(ctx.obj["STALE_AFTER_DAYS"])
+    now = datetime.now(UTC)
+    with _store(ctx) as store:
+        verified = store.assets(AssetQuery(statuses=[Status.VERIFIED.value]))
+        due = lifecycle.due_for_stale(verified, now=now, after_days=days)
+        cutoff = lifecycle.stale_cutoff(now, after_days=days).date().isoformat()
+        changed = 0
+        for asset in due:
+            when = asset.last_verified_at.date().isoformat() if asset.last_verified_at else "never"
+            click.echo(f"{asset.id}  {asset.name}  (last verified {when})")
+            if dry_run:
+                continue
+            try:
+                store.set_status(
+                    str(asset.id),
+                    Status.STALE,
+                    expected_version=asset.version,
+                    actor=lifecycle.STALE_ACTOR,
+                    note={"reason": f"not verified for more than {days} days"},
+                )
+                changed += 1
+            except Conflict:
+                click.echo(f"  left alone: {asset.id} changed while this ran", err=True)
+        verb = "would mark" if dry_run else "marked"
+        count = len(due) if dry_run else changed
+        click.echo(
+            f"{verb} {count} of {len(verified)} verified assets stale "
+            f"(not verified since {cutoff}, {days} days)"
+        )

@@ -53,7 +53,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "LOGIN_RATE_LIMIT": "5 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Moderation (docs/moderation.md): `mark-stale` marks verified assets stale once their last
+    # verification is more than STALE_AFTER_DAYS days old. The public maps show reported (not yet
+    # verified) assets with a dashed outline ("distinct") or leave them out ("hidden").
+    "STALE_AFTER_DAYS": 365,
+    "SHOW_UNVERIFIED": "distinct",
 }
+
+SHOW_UNVERIFIED_CHOICES = ("distinct", "hidden")
 
 _JSON_KEYS = {
     "NEED_WEIGHTS",
@@ -62,6 +69,7 @@ _JSON_KEYS = {
     "BASEMAP_TILES",
     "PLANNER_ALTERNATIVES",
     "PLANNER_SITE_CATEGORIES",
+    "STALE_AFTER_DAYS",
 }
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 _FLOAT_KEYS = {"WALK_SPEED_MPS", "DETOUR_FACTOR", "WALK_MINUTES", "PLANNER_REACH_M", "PLANNER_TIME_LIMIT_S"}
@@ -129,6 +137,19 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(exc.message) from None
     check_planner(config)
     _check_tiles(config.get("BASEMAP_TILES"))
+    _check_moderation(config)
+
+
+def _check_moderation(config: Mapping[str, Any]) -> None:
+    """``STALE_AFTER_DAYS`` a whole number >= 1; ``SHOW_UNVERIFIED`` one of the choices."""
+    days = config.get("STALE_AFTER_DAYS", DEFAULTS["STALE_AFTER_DAYS"])
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ConfigError(f"STALE_AFTER_DAYS: expected a whole number of days >= 1, got {days!r}")
+    show = config.get("SHOW_UNVERIFIED", DEFAULTS["SHOW_UNVERIFIED"])
+    if show not in SHOW_UNVERIFIED_CHOICES:
+        raise ConfigError(
+            f"SHOW_UNVERIFIED: expected one of {', '.join(SHOW_UNVERIFIED_CHOICES)}, got {show!r}"
+        )
 
 
 def _check_tiles(tiles: Any) -> None:

@@ -129,8 +129,21 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def set_status(self, asset_id: str, status: Status, *, expected_version: int, actor: str) -> Asset:
-        """Change an asset's status (verified also stamps last verified at/by); audited."""
+    def set_status(
+        self,
+        asset_id: str,
+        status: Status,
+        *,
+        expected_version: int,
+        actor: str,
+        note: Mapping[str, str] | None = None,
+    ) -> Asset:
+        """Change an asset's status (verified also stamps last verified at/by); audited.
+
+        ``note`` (e.g. ``{"outcome": "rejected", "reason": "..."}`` or ``{"merged_into": id}``) is
+        kept with the audit event, under the key ``"note"`` of its after-values. Raises
+        :class:`~assetmap.errors.Conflict` when the stored version is not ``expected_version``.
+        """
 
     @abstractmethod
     def assets(self, query: AssetQuery | None = None) -> list[Asset]:

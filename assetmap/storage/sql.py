@@ -349,16 +349,25 @@ class SqlStore(Store):
                 return old
             return self._rewrite(conn, old, new, actor=actor, action="update", at=_now())
 
-    def set_status(self, asset_id: str, status: Status, *, expected_version: int, actor: str) -> Asset:
+    def set_status(
+        self,
+        asset_id: str,
+        status: Status,
+        *,
+        expected_version: int,
+        actor: str,
+        note: Mapping[str, str] | None = None,
+    ) -> Asset:
         """Change an asset's status; ``verified`` also stamps last verified at/by (again if repeated)."""
         status = checked_status(status)
+        extra = {"note": {str(k): str(v) for k, v in note.items()}} if note else None
         at = _now()
         with self._writer.begin() as conn:
             old = self._current(conn, asset_id, expected_version)
             new = dataclasses.replace(old, status=status)
             if status is Status.VERIFIED:
                 new = dataclasses.replace(new, last_verified_at=at, last_verified_by=actor)
-            return self._rewrite(conn, old, new, actor=actor, action="status", at=at)
+            return self._rewrite(conn, old, new, actor=actor, action="status", at=at, extra=extra)
 
     def _insert_assets(self, conn: Connection, new: list[Asset], *, actor: str, at: datetime) -> list[Asset]:
         codes = self._ward_codes(conn, np.array([a.lon for a in new]), np.array([a.lat for a in new]))
@@ -386,9 +395,18 @@ class SqlStore(Store):
         return created
 
     def _rewrite(
-        self, conn: Connection, old: Asset, new: Asset, *, actor: str, action: str, at: datetime
+        self,
+        conn: Connection,
+        old: Asset,
+        new: Asset,
+        *,
+        actor: str,
+        action: str,
+        at: datetime,
+        extra: Mapping[str, Any] | None = None,
     ) -> Asset:
-        """Store ``new`` over ``old`` as the next version, audited; :class:`Conflict` if ``old`` is stale."""
+        """Store ``new`` over ``old`` as the next version, audited (``extra`` joins the event's
+        after-values); :class:`Conflict` if ``old`` is stale."""
         moved = (new.lon, new.lat) != (old.lon, old.lat)
         ward_code = (
             self._ward_codes(conn, np.array([new.lon]), np.array([new.lat]))[0] if moved else old.ward_code
@@ -399,7 +417,7 @@ class SqlStore(Store):
         stmt = update(assets).where(assets.c.id == old.id, assets.c.version == old.version)
         if conn.execute(stmt.values(asset_row(new))).rowcount != 1:
             raise Conflict(f"asset {old.id} was changed by someone else; reload it and try again")
-        self._record(conn, [(old, new)], action=action, actor=actor, at=at)
+        self._record(conn, [(old, new)], action=action, actor=actor, at=at, extra=extra)
         self._bump(conn)
         return new
 
@@ -411,6 +429,7 @@ class SqlStore(Store):
         action: str,
         actor: str,
         at: datetime,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         rows = [
             {
@@ -419,7 +438,7 @@ class SqlStore(Store):
                 "actor": actor,
                 "at": at,
                 "before": None if old is None else old.to_dict(),
-                "after": new.to_dict(),
+                "after": {**new.to_dict(), **(extra or {})},
             }
             for old, new in pairs
         ]

@@ -30,8 +30,16 @@ TOP_WARDS = 5  # most under-served wards in the city's side panel
 TOP_AREAS = 10  # most under-served small areas outlined on the city map
 MAP_MARGIN_M = 300.0
 ATTRIBUTION = "Boundaries © ONS, OS (OGL v3) · asset licences in popups"
-# Closed assets and merged duplicates are not drawn; reported ones are, with their status.
+# Closed assets and merged duplicates are not drawn; reported ones are, with their status and a
+# dashed outline, unless SHOW_UNVERIFIED is "hidden" (docs/moderation.md).
 ASSET_STATUSES = ",".join(s.value for s in Status if s not in (Status.CLOSED, Status.MERGED))
+VERIFIED_STATUSES = ",".join(s for s in ASSET_STATUSES.split(",") if s != Status.REPORTED)
+
+
+def asset_statuses() -> str:
+    """The statuses the map pages ask ``/api/assets`` for, following ``SHOW_UNVERIFIED``."""
+    hidden = current_app.config.get("SHOW_UNVERIFIED") == "hidden"
+    return VERIFIED_STATUSES if hidden else ASSET_STATUSES
 
 
 @bp.get("/")
@@ -194,7 +202,7 @@ def page_data(
             "assets": url_for("api.assets"),
         },
         "wardUrl": url_for("pages.ward", code="CODE"),
-        "statuses": ASSET_STATUSES,
+        "statuses": asset_statuses(),
         "minutes": float(current_app.config["WALK_MINUTES"]),
         "metrics": metrics,
         "areaScale": area_scale,

@@ -166,12 +166,15 @@
   function assetMarker(feature) {
     var p = feature.properties;
     var sym = symbols[p.category];
-    var icon = symbolElement(sym, "sym-marker");
-    icon.appendChild(hiddenText(sym.label + ": " + p.name));
+    // Reported assets (not yet checked by an officer) get a dashed outline and say so in words.
+    var reported = p.status === "reported";
+    var words = sym.label + ": " + p.name + (reported ? " (reported, not yet verified)" : "");
+    var icon = symbolElement(sym, reported ? "sym-marker sym-reported" : "sym-marker");
+    icon.appendChild(hiddenText(words));
     var coords = feature.geometry.coordinates; // GeoJSON [lon, lat]
     var marker = L.marker(L.latLng(coords[1], coords[0]), {
       icon: L.divIcon({ html: icon, className: "asset-icon", iconSize: [22, 22], iconAnchor: [11, 11] }),
-      title: sym.label + ": " + p.name,
+      title: words,
       riseOnHover: true,
       category: sym.id,
     });

@@ -567,6 +567,20 @@ def test_set_status_verified_stamps_verification_and_is_audited(store):
     ]
 
 
+def test_set_status_keeps_a_note_with_the_audit_event_only(store):
+    target = store.add_asset(zoo.asset(name="Hall"), actor="ann")
+    created = store.add_asset(zoo.asset(), actor="ann")
+    merged = store.set_status(
+        created.id, Status.MERGED, expected_version=1, actor="vic", note={"merged_into": target.id}
+    )
+    assert merged.status is Status.MERGED and not hasattr(merged, "note")
+    *_, event = store.audit(created.id)
+    assert event.after is not None and event.after["note"] == {"merged_into": target.id}
+    assert event.after["status"] == "merged" and "note" not in event.before
+    store.set_status(created.id, Status.CLOSED, expected_version=2, actor="vic")
+    assert "note" not in store.audit(created.id)[-1].after
+
+
 def test_set_status_refuses_stale_versions_and_unknown_statuses(store):
     created = store.add_asset(zoo.asset(), actor="ann")
     with pytest.raises(Conflict) as err:
