@@ -22,7 +22,6 @@ import importlib.util
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from pyproj import Transformer  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 from assetmap import taxonomy  # noqa: E402
 from assetmap.coverage import CoverageParams, compute_coverage  # noqa: E402
@@ -53,17 +53,6 @@ def _bench(name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def median_seconds(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median wall time of ``repeats`` calls after one warm-up call, and the last result."""
-    result = fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def shifted(point: shapely.Point, dx: float, dy: float) -> shapely.Point:

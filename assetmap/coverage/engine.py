@@ -168,17 +168,7 @@ def compute_coverage(
             cats=cats,
             params=params,
         )
-        area_out["point_source"] = point_source
-        scores = with_gaps(
-            need,
-            walk_minutes=area_out["walk_min_any"],
-            access=area_out["fca_per_1000"],
-            gap_weights=params.gap_weights,
-        )
-        area_out = pd.concat([area_out, scores], axis=1)
-        area_out["gap_rank"] = area_out["gap_score"].rank(ascending=False, method="min").astype("Int64")
-        area_out["why"] = explain_all(area_out[list(CONTRIBUTIONS)]).tolist()
-        area_gdf = gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326", copy=False)
+        area_gdf = _finish_areas(area_out, areas, point_source=point_source, need=need, params=params)
         ward_gdf = _ward_summary(area_gdf, tally.result(), wards, cats)
     model = "straight_line" if network is None else "network"
     return CoverageResult(area_gdf, ward_gdf, cats, crs.to_string(), model)
@@ -279,6 +269,28 @@ def _to_metres(
             f"assets: {counted.id[i]}: lon/lat ({a_lon[i]}, {a_lat[i]}) cannot be measured in {crs}"
         )
     return xy[: len(lon)], xy[len(lon) :]
+
+
+def _finish_areas(
+    area_out: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    point_source: np.ndarray,
+    need: pd.DataFrame,
+    params: CoverageParams,
+) -> gpd.GeoDataFrame:
+    """The area frame from the access columns: point source, gap scores, rank, reasons, polygons."""
+    area_out["point_source"] = point_source
+    scores = with_gaps(
+        need,
+        walk_minutes=area_out["walk_min_any"],
+        access=area_out["fca_per_1000"],
+        gap_weights=params.gap_weights,
+    )
+    area_out = pd.concat([area_out, scores], axis=1)
+    area_out["gap_rank"] = area_out["gap_score"].rank(ascending=False, method="min").astype("Int64")
+    area_out["why"] = explain_all(area_out[list(CONTRIBUTIONS)]).tolist()
+    return gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326", copy=False)
 
 
 def _by_code(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

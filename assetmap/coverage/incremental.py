@@ -34,11 +34,11 @@ from scipy.spatial import cKDTree
 from assetmap.coverage.distance import group_positions, reach_by_group
 from assetmap.coverage.engine import (
     AREA_INPUT_COLUMNS,
-    CONTRIBUTIONS,
     CoverageResult,
     _Assets,
     _by_code,
     _counted_assets,
+    _finish_areas,
     _first_polygon,
     _stable_argsort,
     _to_metres,
@@ -46,7 +46,7 @@ from assetmap.coverage.engine import (
     compute_coverage,
     demand_points,
 )
-from assetmap.coverage.need import explain_all, need_factors, need_scores, with_gaps
+from assetmap.coverage.need import need_factors, need_scores
 from assetmap.coverage.params import CoverageParams
 from assetmap.errors import InvalidInput
 
@@ -417,17 +417,7 @@ def _result(state: CoverageState, areas: gpd.GeoDataFrame, wards: gpd.GeoDataFra
     columns["n_within_any"] = state.counts.sum(axis=1)
     columns["fca_per_1000"] = state.fca * 1000.0
     area_out = pd.DataFrame(columns, index=areas.index)
-    area_out["point_source"] = state.point_source
-    scores = with_gaps(
-        state.need,
-        walk_minutes=area_out["walk_min_any"],
-        access=area_out["fca_per_1000"],
-        gap_weights=params.gap_weights,
-    )
-    area_out = pd.concat([area_out, scores], axis=1)
-    area_out["gap_rank"] = area_out["gap_score"].rank(ascending=False, method="min").astype("Int64")
-    area_out["why"] = explain_all(area_out[list(CONTRIBUTIONS)]).tolist()
-    area_gdf = gpd.GeoDataFrame(area_out, geometry=areas.geometry.values, crs="EPSG:4326", copy=False)
+    area_gdf = _finish_areas(area_out, areas, point_source=state.point_source, need=state.need, params=params)
     code_at = pd.Index(state.ward_codes_distinct).get_indexer(wards["code"].to_numpy(dtype=object))
     ward_gdf = _ward_summary(area_gdf, state.tally[code_at], wards, cats)
     return CoverageResult(area_gdf, ward_gdf, cats, previous.crs, previous.distance_model)
