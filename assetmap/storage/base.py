@@ -118,6 +118,14 @@ class Store(ABC):
         """One asset; raises :class:`~assetmap.errors.NotFound`."""
 
     @abstractmethod
+    def asset_by_source(self, source_dataset: str, source_id: str) -> Asset:
+        """The asset stored under ``(source_dataset, source_id)``; raises :class:`~assetmap.errors.NotFound`.
+
+        The pair is unique (an empty ``source_id`` never matches), so the capture page keeps a
+        submission's client id there and finds a retried submission by it.
+        """
+
+    @abstractmethod
     def update_asset(
         self, asset_id: str, changes: Mapping[str, Any], *, expected_version: int, actor: str
     ) -> Asset:

@@ -462,6 +462,18 @@ class SqlStore(Store):
         with self.engine.connect() as conn:
             return self._get_asset(conn, asset_id)
 
+    def asset_by_source(self, source_dataset: str, source_id: str) -> Asset:
+        stmt = select(*_ASSET_COLUMNS).where(
+            assets.c.source_dataset == source_dataset,
+            assets.c.source_id == source_id,
+            assets.c.source_id != "",
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            raise NotFound(f"no asset from {source_dataset!r} with source id {source_id!r}")
+        return asset_from_row(row)
+
     def _get_asset(self, conn: Connection, asset_id: str) -> Asset:
         row = conn.execute(select(*_ASSET_COLUMNS).where(assets.c.id == asset_id)).first()
         if row is None:

@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(test_config))
 
-    from assetmap.web import api, auth, errors, moderation, pages, planner, reports, search, vendor
+    from assetmap.web import api, auth, capture, errors, moderation, pages, planner, reports, search, vendor
 
     errors.register(app)
     csrf = auth.register(app)  # session cookie, CSRF on every POST, logins and their rate limit
@@ -47,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(capture.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(search.bp, url_prefix="/api")
     return app

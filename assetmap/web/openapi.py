@@ -681,6 +681,29 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/submissions": {
+            "post": {
+                "summary": "Add a place from the capture page (connectors, officers, admins)",
+                "description": "One place, sent once per client_id (a UUID v4): a repeat from the same "
+                "account returns the same asset with repeat true. Nearby places that may be the same "
+                "are offered with 409 unless confirm_new or same_as is given. Needs a logged-in "
+                "session and the CSRF token in the X-CSRFToken header. See docs/capture.md.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "200": _json({"type": "object"}, "A repeat, or a sighting of an existing place"),
+                    "201": _json({"type": "object"}, "Created as reported"),
+                    "400": _ref("responses", "BadRequest"),
+                    "401": _json(_ref("schemas", "Error"), "Not logged in"),
+                    "403": _json(_ref("schemas", "Error"), "Wrong role or outside the account's wards"),
+                    "409": _json(
+                        {"type": "object"}, "Nearby candidates, or the client_id used by another account"
+                    ),
+                },
+            }
+        },
     }
 
 
