@@ -202,6 +202,7 @@ def page_data(
             "assets": url_for("api.assets"),
         },
         "wardUrl": url_for("pages.ward", code="CODE"),
+        "assetUrl": url_for("moderation.asset_page", asset_id="ID"),
         "statuses": asset_statuses(),
         "minutes": float(current_app.config["WALK_MINUTES"]),
         "metrics": metrics,

@@ -160,7 +160,7 @@
     rows.push(["Access", access.length ? access.join("; ") : "not recorded"]);
     rows.push(["Source", p.source_dataset || "not recorded"]);
     rows.push(["Licence", p.licence || "not recorded"]);
-    return card(p.name, rows);
+    return card(p.name, rows, ["Details and history", settings.assetUrl.replace("ID", encodeURIComponent(p.id))]);
   }
 
   function assetMarker(feature) {

@@ -50,6 +50,11 @@ def test_city_page_popup_and_labels_keep_names_as_text(page: Page, watch: Watch)
         expect(popup.locator("h3")).to_have_text(name)
         expect(popup.locator("dd").last).to_have_text(IMG_NAME)  # the licence
     assert_nothing_injected(page, watch)
+    # The popup links to the asset's own page, where the name is text too.
+    popup.get_by_role("link", name="Details and history").click()
+    expect(page.locator("h1")).to_have_text(IMG_NAME)
+    assert page.url.split("?")[0].rsplit("/", 2)[-2] == "assets"
+    assert_nothing_injected(page, watch)
 
 
 def test_ward_page_keeps_names_as_text(page: Page, watch: Watch):
