@@ -8,7 +8,7 @@ bytes; every figure is closed before returning.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import matplotlib
@@ -91,21 +91,38 @@ def ward_map_png(
     points = assets.to_crs(crs) if len(assets) else gpd.GeoDataFrame(geometry=[], crs=crs)
     norm = Normalize(*_score_range(result))
 
-    # A Figure with its own Agg canvas, not pyplot: no global figure registry to leak into, and
-    # safe in a threaded server. Cleared when done so nothing outlives the call.
+    def draw(fig: Figure, ax: Axes, aspect: float) -> None:
+        _draw(ax, ward=ward, others=wards[wards["code"] != code], areas=areas, norm=norm, aspect=aspect)
+        in_ward = _draw_assets(ax, points, ward.geometry.iloc[0])
+        _number_areas(ax, areas, labels)
+        _legend(fig, in_ward, has_missing=bool(areas["gap_score"].isna().any()))
+
+    return _map_png(draw, norm, width_in=width_in, height_in=height_in, dpi=dpi)
+
+
+def _map_png(
+    draw: Callable[[Figure, Axes, float], None],
+    norm: Normalize,
+    *,
+    width_in: float,
+    height_in: float,
+    dpi: int,
+) -> bytes:
+    """A PNG of a map drawn by ``draw(fig, ax, aspect)`` beside a gap-score colour bar on ``norm``.
+
+    A Figure with its own Agg canvas, not pyplot: no global figure registry to leak into, and safe
+    in a threaded server. Cleared when done so nothing outlives the call.
+    """
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
     try:
         ax = fig.add_axes(_MAP_BOX)
         cax = fig.add_axes(_COLOURBAR_BOX)
         aspect = (_MAP_BOX[2] * width_in) / (_MAP_BOX[3] * height_in)  # the map frame's width ÷ height
-        _draw(ax, ward=ward, others=wards[wards["code"] != code], areas=areas, norm=norm, aspect=aspect)
-        in_ward = _draw_assets(ax, points, ward.geometry.iloc[0])
-        _number_areas(ax, areas, labels)
+        draw(fig, ax, aspect)
         fig.colorbar(ScalarMappable(norm=norm, cmap=GAP_CMAP), cax=cax).set_label(
             "Gap score (higher = more under-served)"
         )
-        _legend(fig, in_ward, has_missing=bool(areas["gap_score"].isna().any()))
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     finally:
@@ -296,12 +313,8 @@ def plan_map_png(
     areas = result.areas.to_crs(crs)
     places = wards if level == "ward" else areas
     norm = Normalize(*_score_range(result))
-    fig = Figure(figsize=(width_in, height_in), dpi=dpi)
-    FigureCanvasAgg(fig)
-    try:
-        ax = fig.add_axes(_MAP_BOX)
-        cax = fig.add_axes(_COLOURBAR_BOX)
-        aspect = (_MAP_BOX[2] * width_in) / (_MAP_BOX[3] * height_in)
+
+    def draw(fig: Figure, ax: Axes, aspect: float) -> None:
         _draw(ax, ward=wards.dissolve(), others=wards, areas=areas, norm=norm, aspect=aspect)
         hit = areas[areas["code"].isin(list(reached))]
         if len(hit):
@@ -314,9 +327,6 @@ def plan_map_png(
             chosen.boundary.plot(ax=ax, color="white", linewidth=3.4)
             chosen.boundary.plot(ax=ax, color="black", linewidth=1.8)
         _number_areas(ax, places, picks)
-        fig.colorbar(ScalarMappable(norm=norm, cmap=GAP_CMAP), cax=cax).set_label(
-            "Gap score (higher = more under-served)"
-        )
         handles: list[Line2D | Patch] = [
             Line2D([], [], color="black", linewidth=1.8, label="New pilot (numbered)"),
             Patch(facecolor="#777777", hatch="....", edgecolor="white", label="Small area reached"),
@@ -328,8 +338,5 @@ def plan_map_png(
         fig.legend(
             handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.45, 0.0)
         )
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    finally:
-        fig.clear()
-    return buffer.getvalue()
+
+    return _map_png(draw, norm, width_in=width_in, height_in=height_in, dpi=dpi)

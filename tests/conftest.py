@@ -175,3 +175,21 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token from a form on ``path`` (the login form, or the header's logout form)."""
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def logged_in_client(app, username: str | None, password: str):
+    """A test client of ``app`` logged in as ``username`` (anonymous when None)."""
+    client = app.test_client()
+    if username is not None:
+        form = {"username": username, "password": password, "csrf_token": csrf_token(client)}
+        assert client.post("/login", data=form).status_code == 302
+    return client

@@ -11,6 +11,7 @@ from assetmap.config import load_config
 from assetmap.errors import ConfigError
 from assetmap.web import auth, get_store
 from assetmap.web.auth import roles_required
+from tests.conftest import csrf_token
 
 PASSWORD = "correct horse battery"
 
@@ -26,16 +27,9 @@ def users(app):
     return app
 
 
-def token(client, path="/login"):
-    """The CSRF token from a form on ``path`` (the login form, or the header's logout form)."""
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
 def log_in(client, username="Ann", password=PASSWORD, **extra):
     return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token(client), **extra}
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client), **extra}
     )
 
 
@@ -101,7 +95,7 @@ def test_logout_needs_a_post_with_the_csrf_token(users):
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 400
     assert logged_in_as(client) == "Ann (connector)"
-    response = client.post("/logout", data={"csrf_token": token(client, "/")})
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 302
     assert logged_in_as(client) is None
 
@@ -121,7 +115,7 @@ def test_session_cookie_is_secure_when_configured(users):
         "/login",
         base_url="https://localhost",
         headers={"Referer": "https://localhost/login"},
-        data={"username": "Ann", "password": PASSWORD, "csrf_token": token(client)},
+        data={"username": "Ann", "password": PASSWORD, "csrf_token": csrf_token(client)},
     )
     assert "; Secure" in response.headers["Set-Cookie"]
 
@@ -153,7 +147,7 @@ def test_successful_logins_and_page_views_do_not_count_towards_the_limit(users):
     client = users.test_client()
     for _ in range(7):
         assert log_in(client).status_code == 302
-        assert client.post("/logout", data={"csrf_token": token(client, "/")}).status_code == 302
+        assert client.post("/logout", data={"csrf_token": csrf_token(client, "/")}).status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -204,7 +198,7 @@ def test_roles_required_sends_the_public_to_log_in_and_refuses_other_roles(guard
     response = client.get("/officers-only")
     assert response.status_code == 403
     assert "an account with the role connector cannot do this" in response.get_data(as_text=True)
-    client.post("/logout", data={"csrf_token": token(client, "/")})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     log_in(client, username="olga")
     assert client.get("/officers-only").get_data(as_text=True) == "ok"
     assert client.get("/api/officers-only").get_json() == {"ok": True}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ from assetmap.models import Asset, Status
 from assetmap.storage.sql import SqlStore
 from assetmap.web import get_store
 from assetmap.web.capture import similar_names
+from tests.conftest import csrf_token, logged_in_client
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert(1)</script>"
@@ -38,22 +38,12 @@ class Capturer:
     """A logged-in test client that posts JSON with the CSRF header."""
 
     def __init__(self, app, username):
-        self.client = app.test_client()
-        self.csrf = _token(self.client)
-        if username is not None:
-            form = {"username": username, "password": PASSWORD, "csrf_token": self.csrf}
-            assert self.client.post("/login", data=form).status_code == 302
-            self.csrf = _token(self.client)
+        self.client = logged_in_client(app, username, PASSWORD)
+        self.csrf = csrf_token(self.client)
 
     def submit(self, *, csrf=True, **fields):
         headers = {"X-CSRFToken": self.csrf} if csrf else {}
         return self.client.post("/api/submissions", json=submission(**fields), headers=headers)
-
-
-def _token(client):
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True))
-    assert match
-    return match.group(1)
 
 
 def submission(**fields):

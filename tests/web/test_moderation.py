@@ -9,6 +9,7 @@ import pytest
 
 from assetmap.models import Asset, Status
 from assetmap.web import get_store
+from tests.conftest import csrf_token, logged_in_client
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert(1)</script>"
@@ -43,21 +44,8 @@ def zoo(app):
     return ids
 
 
-def token(client, path):
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
 def client_for(app, username):
-    client = app.test_client()
-    if username is not None:
-        response = client.post(
-            "/login",
-            data={"username": username, "password": PASSWORD, "csrf_token": token(client, "/login")},
-        )
-        assert response.status_code == 302
-    return client
+    return logged_in_client(app, username, PASSWORD)
 
 
 def stored(app, asset_id):
@@ -71,7 +59,7 @@ def events(app, asset_id):
 
 
 def decide(client, asset_id, action, *, version=1, **fields):
-    data = {"csrf_token": token(client, "/login"), "version": str(version), **fields}
+    data = {"csrf_token": csrf_token(client, "/login"), "version": str(version), **fields}
     return client.post(f"/moderation/{asset_id}/{action}", data=data)
 
 
