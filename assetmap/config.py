@@ -58,6 +58,19 @@ DEFAULTS: dict[str, Any] = {
     # verified) assets with a dashed outline ("distinct") or leave them out ("hidden").
     "STALE_AFTER_DAYS": 365,
     "SHOW_UNVERIFIED": "distinct",
+    # Patch walks (docs/walks.md): an uploaded GPX file may have at most MAX_GPX_BYTES bytes.
+    "MAX_GPX_BYTES": 5 * 1024 * 1024,
+    # Photos (docs/photos.md): an upload may have at most MAX_PHOTO_BYTES bytes (413 beyond) and
+    # MAX_PHOTO_PIXELS pixels (a guard against decompression bombs; at most Pillow's own limit).
+    "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
+    "MAX_PHOTO_PIXELS": 40_000_000,
+    # Uploads (docs/bulk.md): no request body may be larger than MAX_REQUEST_BYTES (Flask's
+    # MAX_CONTENT_LENGTH; 413 beyond it); a bulk upload file at most MAX_BULK_BYTES and
+    # MAX_BULK_ROWS rows. A previewed upload waits for its commit in BULK_DIR.
+    "MAX_REQUEST_BYTES": 25 * 1024 * 1024,
+    "MAX_BULK_BYTES": 20 * 1024 * 1024,
+    "MAX_BULK_ROWS": 50_000,
+    "BULK_DIR": str(PROJECT_ROOT / "instance" / "bulk"),
 }
 
 SHOW_UNVERIFIED_CHOICES = ("distinct", "hidden")
@@ -70,6 +83,12 @@ _JSON_KEYS = {
     "PLANNER_ALTERNATIVES",
     "PLANNER_SITE_CATEGORIES",
     "STALE_AFTER_DAYS",
+    "MAX_GPX_BYTES",
+    "MAX_PHOTO_BYTES",
+    "MAX_PHOTO_PIXELS",
+    "MAX_REQUEST_BYTES",
+    "MAX_BULK_BYTES",
+    "MAX_BULK_ROWS",
 }
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 _FLOAT_KEYS = {"WALK_SPEED_MPS", "DETOUR_FACTOR", "WALK_MINUTES", "PLANNER_REACH_M", "PLANNER_TIME_LIMIT_S"}
@@ -138,6 +157,49 @@ def validate_config(config: Mapping[str, Any]) -> None:
     check_planner(config)
     _check_tiles(config.get("BASEMAP_TILES"))
     _check_moderation(config)
+    _check_walks(config)
+    _check_photos(config)
+    _check_uploads(config)
+
+
+def _check_uploads(config: Mapping[str, Any]) -> None:
+    """Upload limits whole numbers >= 1, a bulk file no larger than a request may be."""
+    for key in ("MAX_REQUEST_BYTES", "MAX_BULK_BYTES", "MAX_BULK_ROWS"):
+        value = config.get(key, DEFAULTS[key])
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key}: expected a whole number >= 1, got {value!r}")
+    request_bytes = config.get("MAX_REQUEST_BYTES", DEFAULTS["MAX_REQUEST_BYTES"])
+    bulk_bytes = config.get("MAX_BULK_BYTES", DEFAULTS["MAX_BULK_BYTES"])
+    if bulk_bytes > request_bytes:
+        raise ConfigError(
+            f"MAX_BULK_BYTES ({bulk_bytes}) is larger than MAX_REQUEST_BYTES ({request_bytes}): "
+            "a bulk file must fit in a request"
+        )
+    folder = config.get("BULK_DIR", DEFAULTS["BULK_DIR"])
+    if not isinstance(folder, str) or not folder.strip():
+        raise ConfigError("BULK_DIR: expected a folder path")
+
+
+# Pillow's own decompression-bomb limit (PIL.Image.MAX_IMAGE_PIXELS), above which it warns.
+PILLOW_MAX_PIXELS = 89_478_485
+
+
+def _check_photos(config: Mapping[str, Any]) -> None:
+    """``MAX_PHOTO_BYTES`` a whole number >= 1; ``MAX_PHOTO_PIXELS`` one from 1 to Pillow's limit."""
+    limits = {"MAX_PHOTO_BYTES": None, "MAX_PHOTO_PIXELS": PILLOW_MAX_PIXELS}
+    for key, most in limits.items():
+        value = config.get(key, DEFAULTS[key])
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key}: expected a whole number >= 1, got {value!r}")
+        if most is not None and value > most:
+            raise ConfigError(f"{key}: at most {most} (Pillow's decompression-bomb limit), got {value!r}")
+
+
+def _check_walks(config: Mapping[str, Any]) -> None:
+    """``MAX_GPX_BYTES`` a whole number >= 1."""
+    value = config.get("MAX_GPX_BYTES", DEFAULTS["MAX_GPX_BYTES"])
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"MAX_GPX_BYTES: expected a whole number of bytes >= 1, got {value!r}")
 
 
 def _check_moderation(config: Mapping[str, Any]) -> None:

@@ -162,3 +162,69 @@ class AuditEvent:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     id: int | None = None
+
+
+# -- patch walks (assetmap.walks, docs/walks.md) ------------------------------------------------------
+WALK_SOURCES = ("gps", "gpx")
+WALK_ACTIONS = ("added", "seen")
+
+
+@dataclass(frozen=True)
+class WalkPoint:
+    """One position of a walk's route: when (timezone-aware), where (WGS84) and how sure (metres)."""
+
+    t: datetime
+    lon: float
+    lat: float
+    accuracy: float | None = None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A patch walk by one account: recorded by the capture page (``gps``) or uploaded (``gpx``).
+
+    ``points``, ``assets_added`` and ``assets_seen`` are counts the store fills in when it reads.
+    """
+
+    id: str
+    username: str
+    source: str
+    started_at: datetime
+    stopped_at: datetime | None = None
+    created_at: datetime | None = None
+    points: int = 0
+    assets_added: int = 0
+    assets_seen: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (datetimes as ISO 8601 strings)."""
+        out = dataclasses.asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class WalkRoute:
+    """A walk's points in time order, with when it started (its month is all the map shows)."""
+
+    walk_id: str
+    started_at: datetime
+    points: tuple[WalkPoint, ...]
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo of an asset, as stored: a cleaned JPEG (see :mod:`assetmap.photos`) and what the app
+    keeps about it on purpose. The bytes themselves travel separately (``Store.photo``)."""
+
+    id: str
+    asset_id: str
+    client_id: str
+    created_by: str
+    created_at: datetime
+    width: int
+    height: int
+    size_bytes: int
+    content_type: str = "image/jpeg"

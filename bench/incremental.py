@@ -14,6 +14,12 @@ for ``ASSETS`` different assets drawn with a fixed seed. Each change is timed as
 two results are compared (``bit-identical``: areas and wards frames ``equals``). "areas touched":
 areas measured again (within reach of the change, or whose nearest was the changed asset, or whose
 nearest it now is); "areas re-summed": areas whose 2SFCA sum was added up again, measuring nothing.
+
+**service**: the web app on a SQLite store holding the pack: one asset's status flips (verified ->
+closed -> verified ...) through the store, then the app's coverage is brought up to date, timed
+both as the app does it (reading the changed asset and updating its last result:
+``assetmap.web.coverage``) and as a full refresh (reading every area, asset and ward from the store
+and computing from them, as the app did before it followed changes); the two results are compared.
 """
 
 from __future__ import annotations
@@ -135,10 +141,81 @@ def run_case(case: str, frames: tuple[gpd.GeoDataFrame, ...], params: CoveragePa
     ]
 
 
+def service_case(pack_frames_module: Any, repeats: int = 7) -> dict[str, tuple[float, float]]:
+    """Median ms to refresh the app's coverage (and its display polygons) after one status change,
+    followed and in full; raises if the two ever differ."""
+    import tempfile
+
+    from assetmap.models import Status
+    from assetmap.web import create_app, get_store
+    from assetmap.web.coverage import (
+        CoverageOptions,
+        _computed,
+        _for_display,
+        current_coverage,
+        display_coverage,
+    )
+
+    config = pack_frames_module.CONFIG
+    times: dict[str, list[float]] = {k: [] for k in ("followed", "full", "followed display", "full display")}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'leicester.sqlite'}"
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "WALK_NETWORK": "",
+                "SECRET_KEY": "bench-" + "0" * 40,
+                "DATA_PACK": config["DATA_PACK"],
+            }
+        )
+        options = CoverageOptions.from_config(app.config)
+        with app.app_context():
+            store = get_store()
+            for _ in pack_frames_module.load_pack(store, pack_frames_module.PACK):
+                pass
+            display_coverage()
+            cats = set(taxonomy.asset_categories())
+            asset = next(a for a in store.assets() if a.category in cats and str(a.status) == "verified")
+
+            def flip(asset: Any) -> Any:
+                """Close a verified asset, or verify a closed one, through the store."""
+                status = Status.CLOSED if asset.status is Status.VERIFIED else Status.VERIFIED
+                return store.set_status(asset.id, status, expected_version=asset.version, actor="bench")
+
+            for _ in range(repeats + 1):
+                asset = flip(asset)
+                started = time.perf_counter()
+                got = display_coverage()  # the coverage, then its display polygons
+                times["followed display"].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                expected = _computed(options)
+                times["full"].append(time.perf_counter() - started)
+                expected_display = _for_display(expected)
+                times["full display"].append(time.perf_counter() - started)
+                if not (
+                    got.areas.equals(expected_display.areas) and got.wards.equals(expected_display.wards)
+                ):
+                    raise AssertionError("the followed coverage differs from the full recompute")
+                # the coverage alone, followed: undo and redo the change, timing the redo
+                asset = flip(asset)
+                display_coverage()
+                asset = flip(asset)
+                started = time.perf_counter()
+                current_coverage()
+                times["followed"].append(time.perf_counter() - started)
+        store.close()
+    median = {k: statistics.median(v[1:]) * 1000 for k, v in times.items()}  # the first run warms up
+    return {
+        "coverage": (median["followed"], median["full"]),
+        "coverage + display polygons": (median["followed display"], median["full display"]),
+    }
+
+
 def main() -> None:
     params = CoverageParams()
     leicester = _bench("leicester_frames").load_frames()
     rows = run_case("Leicester", leicester, params)
+    service = service_case(_bench("leicester_frames"))
     if "--national" in sys.argv:
         coverage = _bench("coverage")
         areas, assets, wards = leicester
@@ -159,6 +236,14 @@ def main() -> None:
             f"| {case} | {n} | {kind} | {inc:.2f} | {full:.2f} | {full / inc:.1f}x | {touched} "
             f"| {resummed} | {exact} | {gap:.1e} |"
         )
+    print()
+    print("service (Leicester pack in SQLite): one asset's status changed, the app's coverage refreshed;")
+    print("followed: read the changed asset, update the last result; full: read every area, asset and")
+    print("ward, compute (and simplify the polygons); the same frames every time (checked)")
+    print("| refresh | followed ms | full ms | speed-up |")
+    print("|---|---:|---:|---:|")
+    for what, (followed, full) in service.items():
+        print(f"| {what} | {followed:.2f} | {full:.2f} | {full / followed:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -9,21 +9,25 @@ British National Grid easting/northing, or a postcode placed with the pack's pos
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 
 from assetmap import geo, taxonomy
 from assetmap.errors import DataFileError, InvalidInput
 from assetmap.importers import ImportSummary
-from assetmap.importers.readers import read_csv_rows, read_json
+from assetmap.importers.readers import read_csv_rows, read_json, sniff
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, Status
 from assetmap.storage.base import Store
 
@@ -31,6 +35,7 @@ TEXT_FIELDS = ("description", "address", "postcode", "opening_times", "contact",
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
 _POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})$")
+T = TypeVar("T")
 
 
 def normalise_postcode(raw: str) -> str | None:
@@ -87,26 +92,71 @@ def _source_date(raw: Any) -> datetime | None:
     return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1), tzinfo=UTC)
 
 
+class RowProblems(InvalidInput):
+    """Everything wrong with one row, as ``(field, message)`` pairs; the message joins them."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = list(problems)
+
+
+@cache
+def _bng_to_wgs84() -> Transformer:
+    """Made once (some milliseconds each time); pyproj transformers are thread-safe since 3.1."""
+    return Transformer.from_crs(geo.BNG, geo.WGS84, always_xy=True)
+
+
+def _location(record: Mapping[str, Any], postcodes: PostcodeIndex | None) -> tuple[float, float]:
+    """``(lon, lat)`` from lon/lat, else easting/northing (British National Grid), else a postcode."""
+    lon = _number(record.get("lon", record.get("longitude")), "longitude")
+    lat = _number(record.get("lat", record.get("latitude")), "latitude")
+    if lon is not None and lat is not None:
+        return lon, lat
+    east, north = _number(record.get("easting"), "easting"), _number(record.get("northing"), "northing")
+    if east is not None and north is not None:
+        x, y = _bng_to_wgs84().transform(east, north)
+        return float(x), float(y)
+    if record.get("postcode") and postcodes is not None:
+        point = postcodes.lookup(str(record["postcode"]))
+        if point is None:
+            raise InvalidInput(f"postcode {record['postcode']!r} not found in {postcodes.path.name}")
+        return point
+    raise InvalidInput("no location: give lat/lon, easting/northing, or a postcode")
+
+
 def asset_from_record(
     record: Mapping[str, Any], *, dataset: str, licence: str, postcodes: PostcodeIndex | None
 ) -> Asset:
     """An asset from one generic row (CSV or GeoJSON properties).
 
-    Raises :class:`InvalidInput` with a message the caller prefixes with file and row.
+    Raises :class:`RowProblems` listing every bad field (location, category, name, yes/no
+    attributes), with a message the caller prefixes with file and row.
     """
-    lon = _number(record.get("lon", record.get("longitude")), "longitude")
-    lat = _number(record.get("lat", record.get("latitude")), "latitude")
-    if lon is None or lat is None:
-        east, north = _number(record.get("easting"), "easting"), _number(record.get("northing"), "northing")
-        if east is not None and north is not None:
-            lon, lat = Transformer.from_crs(geo.BNG, geo.WGS84, always_xy=True).transform(east, north)
-        elif record.get("postcode") and postcodes is not None:
-            point = postcodes.lookup(str(record["postcode"]))
-            if point is None:
-                raise InvalidInput(f"postcode {record['postcode']!r} not found in {postcodes.path.name}")
-            lon, lat = point
-        else:
-            raise InvalidInput("no location: give lat/lon, easting/northing, or a postcode")
+    problems: list[tuple[str, str]] = []
+
+    def attempt(field: str, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except InvalidInput as exc:
+            problems.append((field, exc.message))
+            return None
+
+    point = attempt("location", lambda: _location(record, postcodes))
+    category = str(record.get("category") or "").strip()
+    subcategory = (str(record.get("subcategory")).strip() or None) if record.get("subcategory") else None
+    if not category:
+        problems.append(("category", "missing category"))
+    else:
+        attempt("category", lambda: taxonomy.check(category, subcategory))
+    if not str(record.get("name") or "").strip():
+        problems.append(("name", "an asset needs a name"))
+    flags: dict[str, Any] = {}
+    for name in ACCESS_ATTRIBUTES:
+        raw = record.get(name)
+        flags[name] = attempt(name, partial(_bool, raw, field=name))
+    if problems or point is None:
+        raise RowProblems(problems)
+    lon, lat = point
     source_id = str(record.get("source_id") or record.get("id") or "").strip()
     if not source_id:  # stable id from content, so a re-run finds the same row
         key = f"{record.get('name')}|{record.get('category')}|{lon:.5f}|{lat:.5f}"
@@ -114,11 +164,12 @@ def asset_from_record(
     languages = record.get("languages") or []
     if isinstance(languages, str):
         languages = [s.strip() for s in re.split(r"[;,]", languages) if s.strip()]
+    if not isinstance(languages, list):
+        raise RowProblems([("languages", "languages must be text separated by ; or a list")])
     texts: dict[str, Any] = {f: str(record.get(f) or "").strip() for f in TEXT_FIELDS}
-    flags: dict[str, Any] = {f: _bool(record.get(f), field=f) for f in ACCESS_ATTRIBUTES}
     asset = Asset(
-        category=str(record.get("category") or "").strip(),
-        subcategory=(str(record.get("subcategory")).strip() or None) if record.get("subcategory") else None,
+        category=category,
+        subcategory=subcategory,
         name=str(record.get("name") or ""),
         lon=lon,
         lat=lat,
@@ -130,9 +181,29 @@ def asset_from_record(
     )
     if not asset.licence:
         asset.licence = licence
-    if not asset.category:
-        raise InvalidInput("missing category")
     return asset.validated()
+
+
+def file_problems(numbered: Sequence[tuple[int, Asset]], *, bounds: geo.Bounds) -> list[tuple[int, str, str]]:
+    """``(row, field, problem)`` for points outside ``bounds`` (or swapped) and repeated source ids.
+
+    Coordinate problems come first, then duplicates, each in row order; empty when all is well.
+    """
+    lon = np.array([a.lon for _, a in numbered], dtype=float)
+    lat = np.array([a.lat for _, a in numbered], dtype=float)
+    problems = []
+    for index, problem in geo.check_points(lon, lat, bounds=bounds):
+        metres = abs(lon[index]) > 1000 or abs(lat[index]) > 1000
+        hint = "; the numbers look like projected metres, so say which CRS the file is in" if metres else ""
+        problems.append((numbered[index][0], "location", problem + hint))
+    seen: dict[tuple[str, str], int] = {}
+    for row, asset in numbered:
+        key = (asset.source_dataset, asset.source_id)
+        if key in seen:
+            problems.append((row, "source_id", f"duplicate id {asset.source_id!r} (also row {seen[key]})"))
+        else:
+            seen[key] = row
+    return problems
 
 
 def write_assets(
@@ -145,22 +216,10 @@ def write_assets(
     bounds: geo.Bounds,
 ) -> ImportSummary:
     """Check coordinates and duplicate ids over the whole file, then write atomically."""
-    lon = np.array([a.lon for _, a in numbered], dtype=float)
-    lat = np.array([a.lat for _, a in numbered], dtype=float)
-    problems = geo.check_points(lon, lat, bounds=bounds)
+    problems = file_problems(numbered, bounds=bounds)
     if problems:
-        index, problem = problems[0]
-        if np.all(np.abs(lon[index]) > 1000) or abs(lat[index]) > 1000:
-            problem += "; the numbers look like projected metres, so say which CRS the file is in"
-        raise DataFileError(str(path), problem, row=numbered[index][0])
-    seen: dict[tuple[str, str], int] = {}
-    for row, asset in numbered:
-        key = (asset.source_dataset, asset.source_id)
-        if key in seen:
-            raise DataFileError(
-                str(path), f"duplicate id {asset.source_id!r} (also row {seen[key]})", row=row
-            )
-        seen[key] = row
+        row, _, problem = problems[0]
+        raise DataFileError(str(path), problem, row=row)
     counts = store.import_assets([a for _, a in numbered], actor=actor)
     return ImportSummary(path.name, counts.added, counts.updated, counts.unchanged, skipped)
 
@@ -210,6 +269,25 @@ def import_csv(
     return write_assets(store, path, numbered, Counter(), actor=actor, bounds=bounds)
 
 
+def _transformer(path: Path, member: Any) -> Transformer | None:
+    """The transformer to WGS84 for a GeoJSON ``crs`` member, None for none or lon/lat already."""
+    if member is None:
+        return None
+    properties = member.get("properties") if isinstance(member, dict) else None
+    name = properties.get("name") if isinstance(properties, dict) else None
+    if not isinstance(name, str) or not name:
+        raise DataFileError(
+            str(path), 'the crs member must be {"type": "name", "properties": {"name": "EPSG:..."}}'
+        )
+    try:
+        crs = CRS.from_user_input(name)
+    except CRSError:
+        raise DataFileError(str(path), f"unknown coordinate reference system {name[:80]!r}") from None
+    if crs.equals(CRS.from_user_input("OGC:CRS84")) or crs.equals(CRS.from_user_input(geo.WGS84)):
+        return None
+    return Transformer.from_crs(crs, geo.WGS84, always_xy=True)
+
+
 def _features(path: Path) -> list[dict[str, Any]]:
     doc = read_json(path)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
@@ -217,15 +295,7 @@ def _features(path: Path) -> list[dict[str, Any]]:
     features = doc.get("features")
     if not isinstance(features, list) or not features:
         raise DataFileError(str(path), "holds no features")
-    crs = (doc.get("crs") or {}).get("properties", {}).get("name")
-    if (
-        crs
-        and not CRS.from_user_input(crs).equals(CRS.from_user_input("OGC:CRS84"))
-        and not CRS.from_user_input(crs).equals(CRS.from_user_input(geo.WGS84))
-    ):
-        to_wgs84 = Transformer.from_crs(crs, geo.WGS84, always_xy=True)
-    else:
-        to_wgs84 = None
+    to_wgs84 = _transformer(path, doc.get("crs"))
     for number, feature in enumerate(features, start=1):
         geom = feature.get("geometry") if isinstance(feature, dict) else None
         if not geom or geom.get("type") != "Point":
@@ -246,6 +316,13 @@ def _features(path: Path) -> list[dict[str, Any]]:
     return features
 
 
+def _geojson_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(feature_number, properties with lon and lat)`` for each point of a generic GeoJSON file."""
+    for number, feature in enumerate(_features(path), start=1):
+        lon, lat = feature["geometry"]["coordinates"][:2]
+        yield number, {**feature["properties"], "lon": lon, "lat": lat}
+
+
 def import_geojson(
     store: Store,
     path: Path,
@@ -256,19 +333,62 @@ def import_geojson(
     bounds: geo.Bounds = geo.UK,
 ) -> ImportSummary:
     """Import a generic GeoJSON FeatureCollection of asset points (properties as the CSV columns)."""
-    records = (
-        (
-            n,
-            {
-                **f["properties"],
-                "lon": f["geometry"]["coordinates"][0],
-                "lat": f["geometry"]["coordinates"][1],
-            },
-        )
-        for n, f in enumerate(_features(path), start=1)
-    )
-    numbered = _generic_assets(path, records, dataset=dataset, licence=licence, postcodes=None)
+    numbered = _generic_assets(path, _geojson_records(path), dataset=dataset, licence=licence, postcodes=None)
     return write_assets(store, path, numbered, Counter(), actor=actor, bounds=bounds)
+
+
+@dataclass(frozen=True)
+class CheckedRow:
+    """One row of a generic file as checked without writing: its asset, or what is wrong with it."""
+
+    row: int
+    record: Mapping[str, Any]
+    asset: Asset | None
+    problems: tuple[tuple[str, str], ...] = ()
+
+
+def check_assets(
+    path: Path,
+    *,
+    dataset: str,
+    licence: str = "",
+    postcodes: PostcodeIndex | None = None,
+    bounds: geo.Bounds = geo.UK,
+    max_rows: int | None = None,
+) -> list[CheckedRow]:
+    """Every row of a generic CSV or GeoJSON file checked as :func:`import_csv` and
+    :func:`import_geojson` check it, collecting each row's problems instead of stopping at the first.
+
+    Writes nothing. A file that cannot be read as a whole (wrong type, not UTF-8, malformed CSV,
+    not a FeatureCollection, unknown CRS, no rows, more than ``max_rows``) raises
+    :class:`DataFileError`; so does a row with the wrong number of fields or a non-point geometry.
+    """
+    fmt = sniff(path)
+    if fmt not in ("csv", "geojson"):
+        raise DataFileError(str(path), "expected a CSV or GeoJSON file")
+    records = read_csv_rows(path) if fmt == "csv" else _geojson_records(path)
+    checked: list[CheckedRow] = []
+    for row, record in records:
+        if max_rows is not None and len(checked) >= max_rows:
+            raise DataFileError(str(path), f"more than {max_rows:,} rows; split the file")
+        try:
+            asset = asset_from_record(record, dataset=dataset, licence=licence, postcodes=postcodes)
+        except RowProblems as exc:
+            checked.append(CheckedRow(row, record, None, tuple(exc.problems)))
+        except InvalidInput as exc:
+            checked.append(CheckedRow(row, record, None, (("", exc.message),)))
+        else:
+            checked.append(CheckedRow(row, record, asset))
+    if not checked:
+        raise DataFileError(str(path), "no data rows")
+    parsed = [(c.row, c.asset) for c in checked if c.asset is not None]
+    extra: dict[int, list[tuple[str, str]]] = {}
+    for row, field, problem in file_problems(parsed, bounds=bounds):
+        extra.setdefault(row, []).append((field, problem))
+    return [
+        dataclasses.replace(c, asset=None, problems=(*c.problems, *extra[c.row])) if c.row in extra else c
+        for c in checked
+    ]
 
 
 def register_assets(

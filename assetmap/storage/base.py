@@ -11,10 +11,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from assetmap.accounts import Role, User
-from assetmap.models import Asset, AuditEvent, SmallArea, Status, Ward
+from assetmap.models import Asset, AuditEvent, Photo, SmallArea, Status, Walk, WalkPoint, WalkRoute, Ward
 
 BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
@@ -48,6 +49,14 @@ class AssetIds:
     total: int
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What the writes after a revision changed, when only assets changed (:meth:`Store.changes_since`)."""
+
+    revision: int  # the newest revision they reach
+    asset_ids: frozenset[str]
+
+
 class Store(ABC):
     """Persistence for assetmap. Open with :func:`assetmap.storage.open_store`."""
 
@@ -67,6 +76,17 @@ class Store(ABC):
         It lives in the database, so every process sharing the store sees the same value: equal
         revisions mean unchanged data, and anything derived from the data can be cached under it.
         Reads, writes that change nothing and failed writes leave it as it was.
+        """
+
+    @abstractmethod
+    def changes_since(self, revision: int) -> Changes | None:
+        """The assets changed by the writes after ``revision``, for updating derived data in step.
+
+        Returns the ids of every asset those writes created or changed (a status change included)
+        and the revision they reach; no writes since give an empty set at ``revision``. Returns
+        ``None`` when that cannot be told by assets alone, so everything must be derived again: a
+        write changed wards or small areas (which can move assets between wards), one changed
+        more assets than are listed, or the log no longer reaches back to ``revision``.
         """
 
     # -- wards -----------------------------------------------------------------------------
@@ -180,6 +200,34 @@ class Store(ABC):
     def audit(self, asset_id: str) -> list[AuditEvent]:
         """Audit events of an asset, oldest first."""
 
+    # -- photos ----------------------------------------------------------------------------
+    @abstractmethod
+    def add_photo(
+        self, asset_id: str, data: bytes, *, width: int, height: int, client_id: str, actor: str
+    ) -> Photo:
+        """Store a cleaned JPEG of an asset (:func:`assetmap.photos.clean_photo` makes one).
+
+        Audited as the action ``"photo"``, but the store's :meth:`revision` is unchanged (coverage
+        does not depend on photos). Raises :class:`~assetmap.errors.NotFound` for an unknown
+        asset, :class:`~assetmap.errors.Conflict` when ``client_id`` was used before, and
+        :class:`~assetmap.errors.InvalidInput` for empty data or sizes that are not positive.
+        """
+
+    @abstractmethod
+    def photos(self, asset_id: str) -> list[Photo]:
+        """The photos of an asset, oldest first, without their bytes (an empty list for none).
+
+        Raises :class:`~assetmap.errors.NotFound` for an unknown asset.
+        """
+
+    @abstractmethod
+    def photo(self, photo_id: str) -> tuple[Photo, bytes]:
+        """One photo and its JPEG bytes; raises :class:`~assetmap.errors.NotFound`."""
+
+    @abstractmethod
+    def photo_by_client_id(self, client_id: str) -> Photo:
+        """The photo uploaded under ``client_id``; raises :class:`~assetmap.errors.NotFound`."""
+
     # -- users -----------------------------------------------------------------------------
     @abstractmethod
     def create_user(
@@ -211,3 +259,77 @@ class Store(ABC):
     @abstractmethod
     def set_active(self, username: str, active: bool) -> User:
         """Enable or disable an account; a disabled account cannot log in."""
+
+    # -- patch walks (docs/walks.md) -------------------------------------------------------------
+    @abstractmethod
+    def walk_revision(self) -> int:
+        """Like :meth:`revision`, for walks: it grows with every committed write that changes a route.
+
+        Walk writes leave :meth:`revision` alone, so recording a walk never invalidates what is
+        derived from wards, areas and assets; the streets-walked layer is cached under this one.
+        """
+
+    @abstractmethod
+    def start_walk(
+        self,
+        walk_id: str,
+        *,
+        username: str,
+        started_at: datetime,
+        source: str = "gps",
+        stopped_at: datetime | None = None,
+        points: Sequence[WalkPoint] = (),
+    ) -> tuple[Walk, bool]:
+        """Start a walk (or store a whole uploaded one, with its points), atomically.
+
+        Returns the walk and whether it is new. Starting a walk the same account already started
+        changes nothing (the first start time is kept); an id used by another account raises
+        :class:`~assetmap.errors.Conflict`. Bad points, an unknown source or a stop before the
+        start raise :class:`~assetmap.errors.InvalidInput` and nothing is written.
+        """
+
+    @abstractmethod
+    def add_walk_points(self, walk_id: str, points: Sequence[WalkPoint]) -> int:
+        """Store points of a walk (stopped or not), returning how many were new.
+
+        A point whose time is already stored for the walk is ignored (also within one call: the
+        first wins), so a retried batch never doubles one. Invalid points raise
+        :class:`~assetmap.errors.InvalidInput` naming the first and nothing is stored; an unknown
+        walk raises :class:`~assetmap.errors.NotFound`.
+        """
+
+    @abstractmethod
+    def stop_walk(self, walk_id: str, *, stopped_at: datetime) -> Walk:
+        """Stop a walk; stopping it again changes nothing (the first stop time is kept).
+
+        A stop before the start raises :class:`~assetmap.errors.InvalidInput`.
+        """
+
+    @abstractmethod
+    def walk(self, walk_id: str) -> Walk:
+        """One walk with its counts; raises :class:`~assetmap.errors.NotFound`."""
+
+    @abstractmethod
+    def walks(self, *, username: str | None = None) -> list[Walk]:
+        """Walks (only ``username``'s when given), newest start first, with their counts."""
+
+    @abstractmethod
+    def walk_points(self, walk_id: str) -> list[WalkPoint]:
+        """A walk's points in time order; raises :class:`~assetmap.errors.NotFound`."""
+
+    @abstractmethod
+    def link_walk_asset(self, walk_id: str, asset_id: str, *, action: str) -> bool:
+        """Record that ``asset_id`` was ``"added"`` or ``"seen"`` on a walk; True if newly recorded.
+
+        An asset is linked to a walk once: a second link of the same pair changes nothing.
+        Unknown walk or asset: :class:`~assetmap.errors.NotFound`.
+        """
+
+    @abstractmethod
+    def walk_assets(self, walk_id: str) -> list[tuple[str, str]]:
+        """``(asset_id, action)`` of the assets linked to a walk, in the order they were linked."""
+
+    @abstractmethod
+    def walk_routes(self, *, bbox: BBox | None = None) -> list[WalkRoute]:
+        """Every walk with two or more points (only those whose points' box meets ``bbox``), with
+        its points in time order; oldest start first."""

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -208,6 +209,16 @@ store_revision = Table(
     Column("revision", BigInteger, nullable=False),
 )
 
+# What each revision changed, written with it (the newest LOGGED_REVISIONS of them): ``asset_ids``
+# lists the assets a write changed, or is NULL when it changed wards, areas or too many assets to
+# list. A process that derived something at revision r brings it up to date from the rows after r.
+revision_log = Table(
+    "revision_log",
+    metadata,
+    Column("revision", BigInteger, primary_key=True, autoincrement=False),
+    Column("asset_ids", JSON(none_as_null=True)),
+)
+
 # Accounts (assetmap.accounts): ``username_key`` is the name in lower case, so names are unique
 # ignoring case; ``wards`` is the list of ward codes the account is limited to (empty: none).
 users = Table(
@@ -221,6 +232,69 @@ users = Table(
     Column("wards", JSON, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Patch walks (assetmap.walks, docs/walks.md): ``id`` is the UUID the phone made; the bbox columns
+# are the box of the walk's points (null until it has one), so the map layer finds walks in a bbox
+# without reading their points. A point is stored once per (walk, time); an asset once per walk.
+walks = Table(
+    "walks",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("username", String, nullable=False, index=True),
+    Column("source", String, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    *[Column(name, Float) for name in ("min_lon", "min_lat", "max_lon", "max_lat")],
+)
+
+walk_points = Table(
+    "walk_points",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("walk_id", String, ForeignKey("walks.id"), nullable=False),
+    Column("t", UTCDateTime, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("accuracy", Float),
+    UniqueConstraint("walk_id", "t", name="walk_points_walk_t_key"),
+)
+
+walk_assets = Table(
+    "walk_assets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("walk_id", String, ForeignKey("walks.id"), nullable=False),
+    Column("asset_id", String, ForeignKey("assets.id"), nullable=False, index=True),
+    Column("action", String, nullable=False),
+    UniqueConstraint("walk_id", "asset_id", name="walk_assets_walk_asset_key"),
+)
+
+# Like store_revision, but raised by writes that change walk routes: the streets-walked layer is
+# cached under it, so recording a walk never invalidates the coverage caches.
+walk_revision = Table(
+    "walk_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+
+# Photos of assets (assetmap.photos): the cleaned JPEG in ``data``, and what the app keeps about
+# it on purpose as columns. ``client_id`` is the phone's id for the upload, so a retry is found.
+photos = Table(
+    "photos",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("asset_id", String, ForeignKey("assets.id"), nullable=False, index=True),
+    Column("client_id", String, nullable=False, unique=True),
+    Column("created_by", String, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("content_type", String, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 SPATIAL_TABLES = (wards, small_areas, assets)

@@ -26,7 +26,7 @@ import shapely
 from alembic import command
 from alembic.config import Config
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Float, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Float, Select, Table, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -42,8 +42,21 @@ from assetmap.accounts import (
     username_key,
 )
 from assetmap.errors import Conflict, InvalidInput, NotFound
-from assetmap.models import ASSET_FIELDS, Asset, AuditEvent, SmallArea, Status, Ward
-from assetmap.storage.base import AssetIds, AssetQuery, BBox, Store, UpsertCounts
+from assetmap.models import (
+    ASSET_FIELDS,
+    WALK_ACTIONS,
+    WALK_SOURCES,
+    Asset,
+    AuditEvent,
+    Photo,
+    SmallArea,
+    Status,
+    Walk,
+    WalkPoint,
+    WalkRoute,
+    Ward,
+)
+from assetmap.storage.base import AssetIds, AssetQuery, BBox, Changes, Store, UpsertCounts
 from assetmap.storage.rows import (
     AREA_VALUE_COLUMNS,
     EDITABLE_FIELDS,
@@ -63,11 +76,28 @@ from assetmap.storage.rows import (
     ward_from_row,
     ward_row,
 )
-from assetmap.storage.schema import assets, audit_events, small_areas, store_revision, users, wards
+from assetmap.storage.schema import (
+    assets,
+    audit_events,
+    photos,
+    revision_log,
+    small_areas,
+    store_revision,
+    users,
+    walk_assets,
+    walk_points,
+    walk_revision,
+    walks,
+    wards,
+)
+from assetmap.walks import check_walk_points
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+LOGGED_IDS_MAX = 1_000  # a write changing more assets is logged without their ids
+LOGGED_REVISIONS = 10_000  # how many revisions the log keeps
 
 _ASSET_COLUMNS = [assets.c[name] for name in ASSET_FIELDS]
+_PHOTO_COLUMNS = [photos.c[f.name] for f in dataclasses.fields(Photo)]  # all but the bytes
 _TIME_FIELDS = tuple(name for name in ASSET_FIELDS if name.endswith("_at"))
 _CHUNK = 1000  # keys per IN list, well under the drivers' parameter limits
 # The bound parameters of the asset statements, which are built once per shape of query and reused.
@@ -179,11 +209,36 @@ class SqlStore(Store):
             return int(conn.execute(stmt).scalar_one())
 
     @staticmethod
-    def _bump(conn: Connection) -> None:
-        """Raise the store revision inside the write's transaction (it commits or rolls back with it)."""
+    def _bump(conn: Connection, asset_ids: Sequence[str] | None = None) -> None:
+        """Raise the store revision inside the write's transaction (it commits or rolls back with it).
+
+        The new revision is logged with the ids of the assets the write changed (``asset_ids``), or
+        with none when it changed something else or more than :data:`LOGGED_IDS_MAX` assets: see
+        :meth:`changes_since`. The counter's row stays locked until the transaction ends, so
+        revisions are handed out, and become visible, in order.
+        """
         stmt = update(store_revision).where(store_revision.c.id == 1)
         if conn.execute(stmt.values(revision=store_revision.c.revision + 1)).rowcount == 0:
             conn.execute(insert(store_revision).values(id=1, revision=1))  # the row was deleted
+        now = conn.execute(select(store_revision.c.revision).where(store_revision.c.id == 1)).scalar_one()
+        listed = None if asset_ids is None or len(asset_ids) > LOGGED_IDS_MAX else sorted(set(asset_ids))
+        conn.execute(insert(revision_log).values(revision=now, asset_ids=listed))
+        conn.execute(delete(revision_log).where(revision_log.c.revision <= now - LOGGED_REVISIONS))
+
+    def changes_since(self, revision: int) -> Changes | None:
+        stmt = (
+            select(revision_log.c.revision, revision_log.c.asset_ids)
+            .where(revision_log.c.revision > revision)
+            .order_by(revision_log.c.revision)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        if not rows:
+            return Changes(revision=revision, asset_ids=frozenset()) if revision == self.revision() else None
+        newest = int(rows[-1].revision)
+        if newest - revision != len(rows) or any(row.asset_ids is None for row in rows):
+            return None  # a write changed more than assets, or the log no longer reaches back
+        return Changes(revision=newest, asset_ids=frozenset(i for row in rows for i in row.asset_ids))
 
     # -- wards ---------------------------------------------------------------------------------
     def upsert_wards(self, wards_in: Sequence[Ward]) -> UpsertCounts:
@@ -391,7 +446,7 @@ class SqlStore(Store):
         except IntegrityError:
             raise Conflict("an asset with the same source dataset and source id is already stored") from None
         self._record(conn, [(None, a) for a in created], action="create", actor=actor, at=at)
-        self._bump(conn)
+        self._bump(conn, [str(a.id) for a in created])
         return created
 
     def _rewrite(
@@ -418,7 +473,7 @@ class SqlStore(Store):
         if conn.execute(stmt.values(asset_row(new))).rowcount != 1:
             raise Conflict(f"asset {old.id} was changed by someone else; reload it and try again")
         self._record(conn, [(old, new)], action=action, actor=actor, at=at, extra=extra)
-        self._bump(conn)
+        self._bump(conn, [str(new.id)])
         return new
 
     def _record(
@@ -610,6 +665,64 @@ class SqlStore(Store):
             self._get_asset(conn, asset_id)
             return [AuditEvent(**row._asdict()) for row in conn.execute(stmt)]
 
+    # -- photos --------------------------------------------------------------------------------
+    def add_photo(
+        self, asset_id: str, data: bytes, *, width: int, height: int, client_id: str, actor: str
+    ) -> Photo:
+        """Store a photo with its audit event; the revision stays (coverage does not use photos)."""
+        if not isinstance(data, bytes) or not data:
+            raise InvalidInput("a photo needs its image bytes")
+        if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in (width, height)):
+            raise InvalidInput("a photo's width and height must be whole numbers of pixels, at least 1")
+        if not isinstance(client_id, str) or not client_id:
+            raise InvalidInput("a photo needs the client id it was uploaded under")
+        photo = Photo(
+            id=uuid.uuid4().hex,
+            asset_id=asset_id,
+            client_id=client_id,
+            created_by=actor,
+            created_at=_now(),
+            width=width,
+            height=height,
+            size_bytes=len(data),
+        )
+        kept = {"id": photo.id, "width": width, "height": height, "bytes": photo.size_bytes}
+        with self._writer.begin() as conn:
+            self._get_asset(conn, asset_id)
+            try:
+                conn.execute(insert(photos).values(**dataclasses.asdict(photo), data=data))
+            except IntegrityError:  # the unique client_id, perhaps taken since the caller looked
+                raise Conflict(f"a photo with the client id {client_id[:40]!r} is already stored") from None
+            event = {"asset_id": asset_id, "action": "photo", "actor": actor, "at": photo.created_at}
+            conn.execute(insert(audit_events).values(**event, before=None, after={"photo": kept}))
+        return photo
+
+    def photos(self, asset_id: str) -> list[Photo]:
+        stmt = (
+            select(*_PHOTO_COLUMNS)
+            .where(photos.c.asset_id == asset_id)
+            .order_by(photos.c.created_at, photos.c.id)
+        )
+        with self.engine.connect() as conn:
+            self._get_asset(conn, asset_id)
+            return [Photo(**row._asdict()) for row in conn.execute(stmt)]
+
+    def photo(self, photo_id: str) -> tuple[Photo, bytes]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_PHOTO_COLUMNS, photos.c.data).where(photos.c.id == photo_id)).first()
+        if row is None:
+            raise NotFound(f"no photo with id {photo_id[:40]!r}")
+        fields = row._asdict()
+        data = bytes(fields.pop("data"))
+        return Photo(**fields), data
+
+    def photo_by_client_id(self, client_id: str) -> Photo:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_PHOTO_COLUMNS).where(photos.c.client_id == client_id)).first()
+        if row is None:
+            raise NotFound(f"no photo with the client id {client_id[:40]!r}")
+        return Photo(**row._asdict())
+
     # -- users ---------------------------------------------------------------------------------
     def create_user(
         self, username: str, password: str, *, role: Role | str, wards: Sequence[str] = ()
@@ -679,6 +792,209 @@ class SqlStore(Store):
             raise InvalidInput(f"unknown ward code {missing[0][:40]!r}")
         return wanted
 
+    # -- patch walks ---------------------------------------------------------------------------
+    def walk_revision(self) -> int:
+        stmt = select(func.coalesce(func.max(walk_revision.c.revision), 0))
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    @staticmethod
+    def _bump_walks(conn: Connection) -> None:
+        """Raise the walk revision inside the write's transaction."""
+        stmt = update(walk_revision).where(walk_revision.c.id == 1)
+        if conn.execute(stmt.values(revision=walk_revision.c.revision + 1)).rowcount == 0:
+            conn.execute(insert(walk_revision).values(id=1, revision=1))  # the row was deleted
+
+    def start_walk(
+        self,
+        walk_id: str,
+        *,
+        username: str,
+        started_at: datetime,
+        source: str = "gps",
+        stopped_at: datetime | None = None,
+        points: Sequence[WalkPoint] = (),
+    ) -> tuple[Walk, bool]:
+        if source not in WALK_SOURCES:
+            raise InvalidInput(f"source: expected one of {', '.join(WALK_SOURCES)}, got {source[:20]!r}")
+        _check_aware(started_at, "started_at")
+        if stopped_at is not None:
+            _check_stop(started_at, stopped_at)
+        check_walk_points(points)
+        with self._writer.begin() as conn:
+            row = conn.execute(select(walks.c.username).where(walks.c.id == walk_id)).first()
+            if row is not None:
+                if row.username != username:
+                    raise Conflict("this walk id is already used by another account")
+                return self._walk(conn, walk_id), False
+            values = {
+                "id": walk_id,
+                "username": username,
+                "source": source,
+                "started_at": started_at,
+                "stopped_at": stopped_at,
+                "created_at": _now(),
+            }
+            try:
+                conn.execute(insert(walks).values(values))
+            except IntegrityError:  # started by another request since the check
+                raise Conflict("this walk was being started at the same time; try again") from None
+            self._insert_walk_points(conn, walk_id, points)
+            return self._walk(conn, walk_id), True
+
+    def add_walk_points(self, walk_id: str, points: Sequence[WalkPoint]) -> int:
+        check_walk_points(points)
+        with self._writer.begin() as conn:
+            self._walk_row(conn, walk_id)
+            return self._insert_walk_points(conn, walk_id, points)
+
+    def stop_walk(self, walk_id: str, *, stopped_at: datetime) -> Walk:
+        _check_aware(stopped_at, "stopped_at")
+        with self._writer.begin() as conn:
+            row = self._walk_row(conn, walk_id)
+            if row.stopped_at is None:
+                _check_stop(row.started_at, stopped_at)
+                conn.execute(update(walks).where(walks.c.id == walk_id).values(stopped_at=stopped_at))
+            return self._walk(conn, walk_id)
+
+    def walk(self, walk_id: str) -> Walk:
+        with self.engine.connect() as conn:
+            return self._walk(conn, walk_id)
+
+    def walks(self, *, username: str | None = None) -> list[Walk]:
+        stmt = self._walk_select().order_by(walks.c.started_at.desc(), walks.c.id)
+        if username is not None:
+            stmt = stmt.where(walks.c.username == username)
+        with self.engine.connect() as conn:
+            return [_walk(row) for row in conn.execute(stmt)]
+
+    def walk_points(self, walk_id: str) -> list[WalkPoint]:
+        stmt = select(walk_points.c.t, walk_points.c.lon, walk_points.c.lat, walk_points.c.accuracy)
+        stmt = stmt.where(walk_points.c.walk_id == walk_id).order_by(walk_points.c.t)
+        with self.engine.connect() as conn:
+            self._walk_row(conn, walk_id)
+            return [WalkPoint(*row) for row in conn.execute(stmt)]
+
+    def link_walk_asset(self, walk_id: str, asset_id: str, *, action: str) -> bool:
+        if action not in WALK_ACTIONS:
+            raise InvalidInput(f"action: expected one of {', '.join(WALK_ACTIONS)}, got {action[:20]!r}")
+        pair = (walk_assets.c.walk_id == walk_id, walk_assets.c.asset_id == asset_id)
+        with self._writer.begin() as conn:
+            self._walk_row(conn, walk_id)
+            self._get_asset(conn, asset_id)
+            if conn.execute(select(walk_assets.c.id).where(*pair)).first() is not None:
+                return False
+            try:
+                conn.execute(insert(walk_assets).values(walk_id=walk_id, asset_id=asset_id, action=action))
+            except IntegrityError:  # linked by another request since the check
+                return False
+            return True
+
+    def walk_assets(self, walk_id: str) -> list[tuple[str, str]]:
+        stmt = select(walk_assets.c.asset_id, walk_assets.c.action).where(walk_assets.c.walk_id == walk_id)
+        with self.engine.connect() as conn:
+            self._walk_row(conn, walk_id)
+            return [(row.asset_id, row.action) for row in conn.execute(stmt.order_by(walk_assets.c.id))]
+
+    def walk_routes(self, *, bbox: BBox | None = None) -> list[WalkRoute]:
+        stmt = select(walks.c.id, walks.c.started_at).where(walks.c.min_lon.is_not(None))
+        if bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = checked_bbox(bbox)
+            stmt = stmt.where(
+                walks.c.min_lon <= max_lon,
+                walks.c.max_lon >= min_lon,
+                walks.c.min_lat <= max_lat,
+                walks.c.max_lat >= min_lat,
+            )
+        columns = (walk_points.c.t, walk_points.c.lon, walk_points.c.lat, walk_points.c.accuracy)
+        routes = []
+        with self.engine.connect() as conn:
+            found = conn.execute(stmt.order_by(walks.c.started_at, walks.c.id)).all()
+            by_walk: dict[str, list[WalkPoint]] = {row.id: [] for row in found}
+            for part in _chunks(list(by_walk)):
+                points = select(walk_points.c.walk_id, *columns).where(walk_points.c.walk_id.in_(part))
+                for walk_id, t, lon, lat, accuracy in conn.execute(
+                    points.order_by(walk_points.c.walk_id, walk_points.c.t)
+                ):
+                    by_walk[walk_id].append(WalkPoint(t, lon, lat, accuracy))
+        for row in found:
+            if len(by_walk[row.id]) >= 2:  # noqa: PLR2004 - a route needs two points
+                routes.append(WalkRoute(row.id, row.started_at, tuple(by_walk[row.id])))
+        return routes
+
+    def _walk_row(self, conn: Connection, walk_id: str) -> Row[Any]:
+        row = conn.execute(select(walks).where(walks.c.id == walk_id)).first()
+        if row is None:
+            raise NotFound(f"no walk with id {walk_id[:40]!r}")
+        return row
+
+    def _walk(self, conn: Connection, walk_id: str) -> Walk:
+        row = conn.execute(self._walk_select().where(walks.c.id == walk_id)).first()
+        if row is None:
+            raise NotFound(f"no walk with id {walk_id[:40]!r}")
+        return _walk(row)
+
+    @staticmethod
+    def _walk_select() -> Select[Any]:
+        """Walks with how many points they have and how many assets were added and seen on them."""
+        counted = (
+            select(walk_points.c.walk_id, func.count().label("n")).group_by(walk_points.c.walk_id).subquery()
+        )
+        linked = (
+            select(
+                walk_assets.c.walk_id,
+                func.sum(case((walk_assets.c.action == "added", 1), else_=0)).label("added"),
+                func.sum(case((walk_assets.c.action == "seen", 1), else_=0)).label("seen"),
+            )
+            .group_by(walk_assets.c.walk_id)
+            .subquery()
+        )
+        joined = walks.outerjoin(counted, counted.c.walk_id == walks.c.id).outerjoin(
+            linked, linked.c.walk_id == walks.c.id
+        )
+        return select(
+            *[
+                walks.c[name]
+                for name in ("id", "username", "source", "started_at", "stopped_at", "created_at")
+            ],
+            func.coalesce(counted.c.n, 0).label("points"),
+            func.coalesce(linked.c.added, 0).label("assets_added"),
+            func.coalesce(linked.c.seen, 0).label("assets_seen"),
+        ).select_from(joined)
+
+    def _insert_walk_points(self, conn: Connection, walk_id: str, points: Sequence[WalkPoint]) -> int:
+        """Store the points whose time is not yet stored for the walk (first of a time wins)."""
+        if not points:
+            return 0
+        first: dict[datetime, WalkPoint] = {}
+        for point in points:
+            first.setdefault(point.t, point)
+        span = walk_points.c.t.between(min(first), max(first))
+        stored = set(
+            conn.execute(select(walk_points.c.t).where(walk_points.c.walk_id == walk_id, span)).scalars()
+        )
+        new = [p for t, p in first.items() if t not in stored]
+        if not new:
+            return 0
+        rows = [
+            {"walk_id": walk_id, "t": p.t, "lon": p.lon, "lat": p.lat, "accuracy": p.accuracy} for p in new
+        ]
+        try:
+            conn.execute(insert(walk_points), rows)
+        except IntegrityError:  # the same batch was being stored at the same time
+            raise Conflict("these points were being stored at the same time; send them again") from None
+        box = self._walk_row(conn, walk_id)
+        lons, lats = [p.lon for p in new], [p.lat for p in new]
+        grown = {
+            "min_lon": min(lons + ([] if box.min_lon is None else [box.min_lon])),
+            "min_lat": min(lats + ([] if box.min_lat is None else [box.min_lat])),
+            "max_lon": max(lons + ([] if box.max_lon is None else [box.max_lon])),
+            "max_lat": max(lats + ([] if box.max_lat is None else [box.max_lat])),
+        }
+        conn.execute(update(walks).where(walks.c.id == walk_id).values(grown))
+        self._bump_walks(conn)
+        return len(new)
+
 
 def _user(row: Row[Any]) -> User:
     return User(
@@ -690,3 +1006,28 @@ def _user(row: Row[Any]) -> User:
         created_at=row.created_at,
         password_hash=row.password_hash,
     )
+
+
+def _walk(row: Row[Any]) -> Walk:
+    return Walk(
+        id=row.id,
+        username=row.username,
+        source=row.source,
+        started_at=row.started_at,
+        stopped_at=row.stopped_at,
+        created_at=row.created_at,
+        points=int(row.points),
+        assets_added=int(row.assets_added),
+        assets_seen=int(row.assets_seen),
+    )
+
+
+def _check_aware(at: datetime, name: str) -> None:
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput(f"{name}: expected a time with a time zone (e.g. Z for UTC)")
+
+
+def _check_stop(started_at: datetime, stopped_at: datetime) -> None:
+    _check_aware(stopped_at, "stopped_at")
+    if stopped_at < started_at:
+        raise InvalidInput("stopped_at: a walk cannot stop before it started")

@@ -33,8 +33,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(load_config(test_config))
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]  # larger bodies get 413
 
     from assetmap.web import api, auth, capture, errors, moderation, pages, planner, reports, search, vendor
+    from assetmap.web.bulk import bp as bulk_bp
+    from assetmap.web.editing import bp as editing_bp
+    from assetmap.web.offline import bp as offline_bp
+    from assetmap.web.photos import bp as photos_bp
+    from assetmap.web.walks import bp as walks_bp
 
     errors.register(app)
     csrf = auth.register(app)  # session cookie, CSRF on every POST, logins and their rate limit
@@ -48,6 +54,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(planner.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(capture.bp)
+    app.register_blueprint(bulk_bp)
+    app.register_blueprint(offline_bp)
+    app.register_blueprint(photos_bp)
+    app.register_blueprint(walks_bp)
+    app.register_blueprint(editing_bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(search.bp, url_prefix="/api")
     return app

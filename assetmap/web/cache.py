@@ -166,7 +166,8 @@ def data_revision() -> int:
     return (get_store().revision() << 16) + int(state["changes"])
 
 
-def _app_cache(name: str, max_entries: int) -> RevisionCache:
+def app_cache(name: str, max_entries: int) -> RevisionCache:
+    """The app's :class:`RevisionCache` called ``name`` (made on first use, ``max_entries`` long)."""
     cache = current_app.extensions.get(name)
     if cache is None:
         cache = current_app.extensions.setdefault(name, RevisionCache(max_entries=max_entries))
@@ -187,7 +188,7 @@ def cached(what: str, params: Hashable, compute: Callable[[], T]) -> T:
     depend on nothing but the stored data, the app's configuration and ``params``.
     """
     revision = data_revision()  # before any read, so an entry is never older than its key
-    return _app_cache(_DATA, DATA_ENTRIES).get_or_compute(revision, (what, params), compute)
+    return app_cache(_DATA, DATA_ENTRIES).get_or_compute(revision, (what, params), compute)
 
 
 def encode_json(payload: Any) -> bytes:
@@ -215,7 +216,7 @@ def cached_response(build: Callable[[int], bytes]) -> Response:
     """:func:`cached_json` for a ``build`` that encodes the body itself, given the store revision."""
     revision = data_revision()  # before any read, so an entry is never older than its key
     key = (request.endpoint, request.url)
-    body = _app_cache(_RESPONSES, RESPONSE_ENTRIES).get_or_compute(
+    body = app_cache(_RESPONSES, RESPONSE_ENTRIES).get_or_compute(
         revision, key, lambda: build(revision), keep=lambda data: len(data) <= RESPONSE_MAX_BYTES
     )
     return Response(body, mimetype="application/json")

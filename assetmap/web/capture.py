@@ -25,7 +25,6 @@ import numpy as np
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from pyproj import Transformer
-from shapely.geometry import Point
 
 from assetmap import taxonomy
 from assetmap.accounts import Role, User, can_edit_in_ward
@@ -34,8 +33,10 @@ from assetmap.geo import BNG, UK, WGS84, check_points
 from assetmap.lifecycle import MERGE_TARGET_STATUSES, search_box
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, Status
 from assetmap.storage.base import AssetQuery, Store
+from assetmap.storage.rows import ward_codes_at
 from assetmap.web import get_store, pages
 from assetmap.web.auth import current_account, roles_required
+from assetmap.web.walks import link_to_walk, walk_for_submission
 
 bp = Blueprint("capture", __name__)
 
@@ -55,7 +56,7 @@ MAX_TEXT = {
 MAX_LANGUAGES = 20
 MAX_LANGUAGE = 40
 FIELDS = frozenset(
-    {"client_id", "lon", "lat", "category", "subcategory", "languages", "confirm_new", "same_as"}
+    {"client_id", "lon", "lat", "category", "subcategory", "languages", "confirm_new", "same_as", "walk_id"}
     | set(MAX_TEXT)
     | set(ACCESS_ATTRIBUTES)
 )
@@ -266,17 +267,20 @@ def submit() -> ResponseReturnValue:
         raise InvalidInput("expected a JSON object")
     store = get_store()
     client_id = parse_client_id(body.get("client_id"))
+    walk_id = walk_for_submission(store, user, body.get("walk_id"))  # docs/walks.md
     repeat = _repeated(store, user, client_id)
     if repeat is not None:
         return repeat
     asset = parse_submission(body)
-    if not can_edit_in_ward(user, _ward_of(store, asset)):
+    if not can_edit_in_ward(user, ward_of(store, asset)):
         raise Forbidden("this place is outside the wards your account may add to")
     if not isinstance(body.get("confirm_new", False), bool):
         raise InvalidInput("confirm_new: expected true or false")
     same_as = body.get("same_as")
     if same_as is not None:
-        return _record_seen(store, user, asset, same_as, client_id)
+        seen = _record_seen(store, user, asset, same_as, client_id)
+        link_to_walk(store, walk_id, same_as, "seen")
+        return seen
     if body.get("confirm_new") is not True:
         candidates = _candidates(store, asset)
         if candidates:
@@ -291,6 +295,7 @@ def submit() -> ResponseReturnValue:
         if repeat is None:
             raise
         return repeat
+    link_to_walk(store, walk_id, created.id, "added")
     return jsonify({"asset": _summary(created), "outcome": "created", "repeat": False}), 201
 
 
@@ -305,10 +310,10 @@ def _repeated(store: Store, user: User, client_id: str) -> ResponseReturnValue |
     return jsonify({"asset": _summary(asset), "outcome": "created", "repeat": True}), 200
 
 
-def _ward_of(store: Store, asset: Asset) -> str | None:
-    point = Point(asset.lon, asset.lat)
-    wards = store.wards(bbox=(asset.lon, asset.lat, asset.lon, asset.lat))
-    return next((w.code for w in wards if w.geometry.covers(point)), None)
+def ward_of(store: Store, asset: Asset) -> str | None:
+    """The ward storage would record for the asset's point (its rule: :func:`ward_codes_at`)."""
+    nearby = store.wards(bbox=(asset.lon, asset.lat, asset.lon, asset.lat))
+    return ward_codes_at(nearby, np.array([asset.lon]), np.array([asset.lat]))[0]
 
 
 def _candidates(store: Store, asset: Asset) -> list[Candidate]:
@@ -320,9 +325,11 @@ def _candidates(store: Store, asset: Asset) -> list[Candidate]:
 def _record_seen(store: Store, user: User, asset: Asset, same_as: Any, client_id: str) -> ResponseReturnValue:
     """Record that ``user`` saw the existing place ``same_as`` (one of the candidates) instead of adding one.
 
-    Officers and admins verify it (stamping last verified at/by); a connector's sighting is kept as
-    a note in its history with the status unchanged, except on a verified asset, where nothing is
-    written (a connector does not re-verify). A repeated submission id records nothing new.
+    Officers and admins verify it (stamping last verified at/by). A connector re-verifies a place
+    already checked (verified, or stale for want of a recent check): it is verified again, stamped
+    by the connector, which keeps it from going stale. A connector's sighting of a place still
+    awaiting its first check (reported) is kept as a note in its history for the officer who
+    decides, the status unchanged. A repeated submission id records nothing new.
     """
     offered = {c.asset.id: c.asset for c in _candidates(store, asset)}
     if not isinstance(same_as, str) or same_as not in offered:
@@ -335,8 +342,8 @@ def _record_seen(store: Store, user: User, asset: Asset, same_as: Any, client_id
     note = {"submission": client_id}
     if user.role in (Role.OFFICER, Role.ADMIN):
         status, outcome = Status.VERIFIED, "verified"
-    elif target.status is Status.VERIFIED:
-        return jsonify({"asset": _summary(target), "outcome": "already verified", "repeat": False}), 200
+    elif target.status in (Status.VERIFIED, Status.STALE):
+        status, outcome = Status.VERIFIED, "re-verified by a connector"
     else:
         status, outcome = target.status, "seen by a connector"
     note["outcome"] = outcome

@@ -6,28 +6,50 @@ The result for the app's own parameters, and its polygons simplified for display
 the store revision (:mod:`assetmap.web.cache`): any write of an asset, area or ward, by this app
 or another process, raises the revision and so invalidates them, and a hit reads nothing but the
 revision.
+
+After a write that changed only some assets (an asset verified, edited, added or closed), the app's
+own coverage is not computed again from everything: each app keeps the state of its last result
+(:class:`Tracked`) and brings it up to date with :func:`assetmap.coverage.update_coverage`, reading
+only the changed assets (:meth:`~assetmap.storage.base.Store.changes_since`), so the work follows
+the size of the change. A write of wards or small areas, a change of more than
+:data:`TRACKED_MAX_CHANGES` assets, or a stored walk network (which updates do not support yet)
+recomputes in full.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from flask import current_app
 
 from assetmap import geo
-from assetmap.coverage import CoverageParams, CoverageResult, compute_coverage
-from assetmap.frames import ASSET_WARD_COLUMN, coverage_inputs
+from assetmap.coverage import (
+    CoverageParams,
+    CoverageResult,
+    CoverageState,
+    compute_coverage,
+    start_coverage,
+    update_coverage,
+)
+from assetmap.errors import NotFound
+from assetmap.frames import ASSET_WARD_COLUMN, assets_frame, coverage_inputs
 from assetmap.network import stored_walk_graph
+from assetmap.storage.base import Store
 from assetmap.web import get_store
 from assetmap.web.cache import cached
 
 DISPLAY_TOLERANCE_M = 10.0
+TRACKED_MAX_CHANGES = 200  # a write changing more assets than this is followed by a full recompute
+_TRACKED = "assetmap.coverage.tracked"
+_TRACKED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -67,7 +89,7 @@ def current_coverage(options: CoverageOptions | None = None) -> CoverageResult:
     options = options or default
     if options != default:
         return _computed(options)
-    return cached("coverage", None, lambda: _computed(options))
+    return cached("coverage", None, lambda: _followed(options))
 
 
 def display_coverage(options: CoverageOptions | None = None) -> CoverageResult:
@@ -76,7 +98,31 @@ def display_coverage(options: CoverageOptions | None = None) -> CoverageResult:
     options = options or default
     if options != default:
         return _for_display(current_coverage(options))
-    return cached("coverage.display", None, lambda: _for_display(current_coverage(options)))
+    return cached("coverage.display", None, lambda: _display_followed(options))
+
+
+def _display_followed(options: CoverageOptions) -> CoverageResult:
+    """The app's own coverage for display, reusing simplified polygons while areas and wards stand.
+
+    Simplifying the polygons costs more than updating the coverage after an asset change, and it
+    depends only on the areas and wards, so each :class:`Tracked` keeps the simplified ones made
+    since its last full recompute.
+    """
+    result = current_coverage(options)
+    last = tracked()
+    if last is None or last.state.result is not result:  # computed in full, not followed
+        return _for_display(result)
+    kept = last.display
+    if not (
+        kept
+        and kept["areas"].index.equals(result.areas.index)
+        and kept["wards"].index.equals(result.wards.index)
+    ):
+        kept.clear()
+        kept.update(areas=simplified(result.areas).geometry, wards=simplified(result.wards).geometry)
+    return dataclasses.replace(
+        result, areas=result.areas.set_geometry(kept["areas"]), wards=result.wards.set_geometry(kept["wards"])
+    )
 
 
 def _computed(options: CoverageOptions) -> CoverageResult:
@@ -88,6 +134,73 @@ def _computed(options: CoverageOptions) -> CoverageResult:
         categories=options.categories,
         asset_ward_column=ASSET_WARD_COLUMN,
         network=stored_walk_graph(current_app.config["WALK_NETWORK"]),
+    )
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """The app's own coverage as of a store revision, with the inputs it was computed from."""
+
+    revision: int
+    state: CoverageState
+    areas: gpd.GeoDataFrame
+    assets: gpd.GeoDataFrame  # the assets that count, as coverage_inputs gives them
+    wards: gpd.GeoDataFrame
+    updates: int = 0  # how many updates followed the last full recompute
+    display: dict[str, gpd.GeoSeries] = dataclasses.field(default_factory=dict)  # see display_coverage
+
+
+def tracked() -> Tracked | None:
+    """What this app's coverage was last computed or updated from (None before the first time)."""
+    value: Tracked | None = current_app.extensions.get(_TRACKED)
+    return value
+
+
+def _followed(options: CoverageOptions) -> CoverageResult:
+    """The app's own coverage: its last result updated by the assets changed since, else in full."""
+    if stored_walk_graph(current_app.config["WALK_NETWORK"]) is not None:
+        return _computed(options)  # updates measure straight lines only
+    store = get_store()
+    statuses = current_app.config["COVERAGE_STATUSES"]
+    with _TRACKED_LOCK:
+        last = tracked()
+        changes = None if last is None else store.changes_since(last.revision)
+        if last is not None and changes is not None and len(changes.asset_ids) <= TRACKED_MAX_CHANGES:
+            if changes.asset_ids:
+                ids = sorted(changes.asset_ids)
+                assets = _assets_after(store, last.assets, ids, statuses)
+                state = update_coverage(
+                    last.state, last.areas, assets, last.wards, options.params, changed=ids
+                )
+                last = dataclasses.replace(
+                    last, revision=changes.revision, state=state, assets=assets, updates=last.updates + 1
+                )
+        else:
+            revision = store.revision()  # before reading: a write in between is applied again next time
+            areas, assets, wards = coverage_inputs(store, statuses=statuses, kind=options.kind)
+            state = start_coverage(areas, assets, wards, options.params, asset_ward_column=ASSET_WARD_COLUMN)
+            last = Tracked(revision, state, areas, assets, wards)
+        current_app.extensions[_TRACKED] = last
+        return last.state.result
+
+
+def _assets_after(
+    store: Store, before: gpd.GeoDataFrame, changed: list[str], statuses: list[str]
+) -> gpd.GeoDataFrame:
+    """``before`` with the ``changed`` assets as stored now: dropped, replaced or added by status."""
+    now = []
+    for asset_id in changed:
+        try:
+            asset = store.get_asset(asset_id)
+        except NotFound:
+            continue
+        if str(asset.status) in statuses:
+            now.append(asset)
+    kept = before[~before["id"].isin(changed)]
+    if not now:
+        return kept.reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        pd.concat([kept, assets_frame(now)], ignore_index=True), geometry="geometry", crs=before.crs
     )
 
 

@@ -24,11 +24,13 @@ from assetmap.models import ACCESS_ATTRIBUTES, Asset, AuditEvent, Status
 from assetmap.storage.base import AssetQuery, Store
 from assetmap.web import get_store
 from assetmap.web.auth import current_account, roles_required
+from assetmap.web.photos import shown_photos
 
 bp = Blueprint("moderation", __name__)
 
 MODERATORS = (Role.OFFICER, Role.ADMIN)
 MAX_REASON = 500
+QUEUE_PAGE_SIZE = 50  # reported assets per page of the queue, oldest first
 # action -> (new status, the statuses it may be taken from, the outcome recorded in the audit note)
 ACTIONS: dict[str, tuple[Status, frozenset[Status], str]] = {
     "verify": (Status.VERIFIED, frozenset({Status.REPORTED, Status.STALE}), "verified"),
@@ -69,9 +71,24 @@ def queue() -> ResponseReturnValue:
         if can_edit_in_ward(user, a.ward_code)
     ]
     reported.sort(key=lambda a: (a.created_at is None, a.created_at, a.id))
+    pages = max(1, -(-len(reported) // QUEUE_PAGE_SIZE))
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= pages:
+        raise InvalidInput(f"page: expected a whole number from 1 to {pages}")
+    first = (int(page) - 1) * QUEUE_PAGE_SIZE
+    shown = reported[first : first + QUEUE_PAGE_SIZE]  # merge candidates are looked up for these only
     names = _ward_names(store)
-    items = [QueueItem(a, names.get(a.ward_code or ""), _candidates(store, a)) for a in reported]
-    return render_template("moderation.html", items=items, labels=_labels(), radius=lifecycle.MERGE_RADIUS_M)
+    items = [QueueItem(a, names.get(a.ward_code or ""), _candidates(store, a)) for a in shown]
+    return render_template(
+        "moderation.html",
+        items=items,
+        total=len(reported),
+        first=first + 1,
+        page=int(page),
+        pages=pages,
+        labels=_labels(),
+        radius=lifecycle.MERGE_RADIUS_M,
+    )
 
 
 @bp.post("/moderation/<asset_id>/<action>")
@@ -159,6 +176,7 @@ def asset_page(asset_id: str) -> ResponseReturnValue:
         insider=insider,
         merged_into=target,
         actions=[a for a in ("verify", "close") if asset.status in ACTIONS[a][1]] if insider else [],
+        photos=shown_photos(store, asset),
     )
 
 
@@ -191,6 +209,8 @@ def _what(event: AuditEvent, note: Mapping[str, Any]) -> str:
     before, after = event.before or {}, event.after or {}
     if event.action == "create":
         return f"added ({after.get('status', 'reported')})"
+    if event.action == "photo":
+        return "photo added"
     if event.action == "status":
         outcome = note.get("outcome")
         change = f"status {before.get('status')} → {after.get('status')}"

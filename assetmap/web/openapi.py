@@ -707,9 +707,218 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _walk_schemas() -> dict[str, Any]:
+    """Patch walks (docs/walks.md): a walk as the API returns it, and the streets-walked layer."""
+    count = {"type": "integer", "minimum": 0}
+    line = {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {
+            "type": {"const": "LineString"},
+            "coordinates": {
+                "type": "array",
+                "minItems": 2,
+                "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            },
+        },
+    }
+    street = _object(
+        {
+            "type": {"const": "Feature"},
+            "geometry": line,
+            "properties": _object(
+                {
+                    "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                    "walks": {"type": "integer", "minimum": 1},
+                }
+            ),
+        }
+    )
+    walk = _object(
+        {
+            "id": _TEXT,
+            "username": _TEXT,
+            "source": {"enum": ["gps", "gpx"]},
+            "started_at": {"type": "string", "format": "date-time"},
+            "stopped_at": _TIME,
+            "created_at": _TIME,
+            "points": count,
+            "assets_added": count,
+            "assets_seen": count,
+        }
+    )
+    return {
+        "WalkStreets": _object(
+            {"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": street}}
+        ),
+        "Walk": walk,
+        "WalkAnswer": _object({"walk": _ref("schemas", "Walk")}, closed=False),
+    }
+
+
+def _walk_paths() -> dict[str, Any]:
+    """The walk endpoints: the capture page's writes (an account's own walks) and the public layer."""
+    walk_id = {
+        "name": "walk_id",
+        "in": "path",
+        "required": True,
+        "description": "The walk's id: a UUID v4 made by the phone.",
+        "schema": _TEXT,
+        "example": "1b4e28ba-2fa1-4d2b-883f-0016d3cca427",
+    }
+    errors = {
+        "400": _ref("responses", "BadRequest"),
+        "401": _json(_ref("schemas", "Error"), "Not logged in"),
+        "403": _json(_ref("schemas", "Error"), "Wrong role, or another account's walk"),
+        "404": _json(_ref("schemas", "Error"), "No walk with that id"),
+    }
+
+    def write(summary: str, description: str, body: dict[str, Any], ok: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "summary": summary,
+            "description": description + " Needs a logged-in session (connector, officer or admin) "
+            "and the CSRF token in the X-CSRFToken header. See docs/walks.md.",
+            "parameters": [walk_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": ok | errors,
+        }
+
+    answer = _json(_ref("schemas", "WalkAnswer"), "The walk")
+    time = {"type": "string", "format": "date-time"}
+    point = _object({"lon": {"type": "number"}, "lat": {"type": "number"}, "t": time, "accuracy": _NUMBER})
+    point["required"] = ["lon", "lat", "t"]
+    return {
+        "/api/walks/streets": _get(
+            "Streets walked on patch walks (GeoJSON)",
+            "Each walk's route as LineStrings, cut where consecutive points are over 100 m or 5 "
+            "minutes apart or a point is less accurate than 50 m, simplified (5 m). Properties are "
+            "only the month walked and how many walks that month had: no accounts, no times.",
+            "WalkStreets",
+            ["bbox"],
+        ),
+        "/api/walks/{walk_id}": {
+            "put": write(
+                "Start a patch walk",
+                "201 for a new walk, 200 for a repeat by the same account (nothing changes), 409 "
+                "when the id is another account's walk.",
+                _object({"started_at": time}),
+                {
+                    "200": answer,
+                    "201": answer,
+                    "409": _json(_ref("schemas", "Error"), "Another account's walk id"),
+                },
+            )
+        },
+        "/api/walks/{walk_id}/points": {
+            "post": write(
+                "Add positions to a walk",
+                "At most 5000 points a call; a point whose time is already stored is ignored, so a "
+                "retried batch never doubles one. A bad point is a 400 naming its index, and nothing "
+                "is stored. A stopped walk still takes late points.",
+                _object({"points": {"type": "array", "items": point, "maxItems": 5000}}),
+                {
+                    "200": _json(
+                        _object({"walk": _ref("schemas", "Walk"), "added": {"type": "integer"}}), "OK"
+                    )
+                },
+            )
+        },
+        "/api/walks/{walk_id}/stop": {
+            "post": write(
+                "Stop a walk",
+                "Idempotent: the first stop time is kept.",
+                _object({"stopped_at": time}),
+                {"200": answer},
+            )
+        },
+    }
+
+
+def _photo_schemas() -> dict[str, Any]:
+    """Photos of assets (docs/photos.md): one photo as the API describes it."""
+    size = {"type": "integer", "minimum": 1}
+    photo = _object(
+        {
+            "id": _TEXT,
+            "asset_id": _TEXT,
+            "url": {"type": "string", "description": "Where the JPEG is served: /photos/<id>.jpg"},
+            "width": size,
+            "height": size,
+            "bytes": size,
+            "created_at": {"type": "string", "format": "date-time"},
+        }
+    )
+    return {
+        "Photo": photo,
+        "Photos": _object({"photos": {"type": "array", "items": _ref("schemas", "Photo")}}),
+        "PhotoAnswer": _object({"photo": _ref("schemas", "Photo"), "repeat": {"type": "boolean"}}),
+    }
+
+
+def _photo_paths() -> dict[str, Any]:
+    """The photo endpoints: an asset's photos, and an upload from the capture page."""
+    answer = _ref("schemas", "PhotoAnswer")
+    error = _ref("schemas", "Error")
+    upload = {
+        "type": "object",
+        "required": ["photo", "client_id"],
+        "properties": {
+            "photo": {"type": "string", "contentMediaType": "application/octet-stream"},
+            "client_id": {"type": "string", "format": "uuid"},
+        },
+    }
+    return {
+        "/api/assets/{asset_id}/photos": {
+            "get": {
+                "summary": "An asset's photos",
+                "description": "Oldest first. The public gets them only while the asset is shown on "
+                "the public maps (not closed or merged; reported ones unless SHOW_UNVERIFIED is "
+                "hidden), else an empty list; logged-in accounts always. See docs/photos.md.",
+                "parameters": [_ref("parameters", "asset_id")],
+                "responses": {
+                    "200": _json(_ref("schemas", "Photos"), "OK"),
+                    "400": _ref("responses", "BadRequest"),
+                    "404": _ref("responses", "NotFound"),
+                },
+            },
+            "post": {
+                "summary": "Add a photo to an asset (connectors, officers, admins)",
+                "description": "multipart/form-data with the file in photo and a client_id (a UUID v4 "
+                "made by the phone). JPEG, PNG or WebP, decided by decoding it; at most MAX_PHOTO_BYTES "
+                "(413 beyond) and MAX_PHOTO_PIXELS. Stored as an upright JPEG, at most 1600 px on its "
+                "longest side, with no metadata (no EXIF, GPS, XMP, ICC profile or comments). A "
+                "repeat of a client_id by the same account answers 200 with the same photo and "
+                "repeat true. Needs a logged-in session allowed to edit in the asset's ward and the "
+                "CSRF token in the X-CSRFToken header. See docs/photos.md.",
+                "parameters": [_ref("parameters", "asset_id")],
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
+                "responses": {
+                    "200": _json(answer, "A repeat: the photo already stored under this client_id"),
+                    "201": _json(answer, "Stored"),
+                    "400": _json(
+                        error,
+                        "A bad client_id; no file; not a JPEG, PNG or WebP image; "
+                        "truncated or damaged; too many pixels",
+                    ),
+                    "401": _json(error, "Not logged in"),
+                    "403": _json(error, "Wrong role or outside the account's wards"),
+                    "404": _ref("responses", "NotFound"),
+                    "409": _json(error, "The client_id was used by another account or for another asset"),
+                    "413": _json(error, "The file is larger than MAX_PHOTO_BYTES"),
+                },
+            },
+        }
+    }
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI document as a JSON-ready dict."""
-    schemas = _schemas() | {"OpenAPI": {"type": "object", "required": ["openapi", "paths"]}}
+    schemas = (
+        _schemas()
+        | _walk_schemas()
+        | _photo_schemas()
+        | {"OpenAPI": {"type": "object", "required": ["openapi", "paths"]}}
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -720,7 +929,7 @@ def document() -> dict[str, Any]:
             "A query parameter an endpoint does not take is a 400. See docs/api.md.",
         },
         "servers": [{"url": "/"}],
-        "paths": _paths(),
+        "paths": _paths() | _walk_paths() | _photo_paths(),
         "components": {
             "parameters": _parameters(),
             "schemas": schemas,

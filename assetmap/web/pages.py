@@ -200,6 +200,7 @@ def page_data(
             "wards": url_for("api.wards"),
             "areas": url_for("api.areas"),
             "assets": url_for("api.assets"),
+            "walkStreets": url_for("walks.streets"),
         },
         "wardUrl": url_for("pages.ward", code="CODE"),
         "assetUrl": url_for("moderation.asset_page", asset_id="ID"),

@@ -66,7 +66,7 @@ def _ward_matches(query: str, wards: list[Ward]) -> list[Ward]:
 
 def _postcode(code: str, wards: list[Ward]) -> dict[str, Any] | None:
     """The postcode's point and ward, or None when it is not in the postcode file."""
-    index = _postcode_index()
+    index = postcode_index()
     point = index.lookup(code) if index is not None else None
     if point is None:
         return None
@@ -78,7 +78,7 @@ def _postcode(code: str, wards: list[Ward]) -> dict[str, Any] | None:
     return {"postcode": code, "lon": lon, "lat": lat, "ward": _ward_json(inside[0]) if inside else None}
 
 
-def _postcode_index() -> PostcodeIndex | None:
+def postcode_index() -> PostcodeIndex | None:
     """The app's postcode index (loaded on its first lookup), or None when the pack has no file."""
     path = Path(current_app.config["DATA_PACK"]) / POSTCODE_FILE
     cached = current_app.extensions.get("assetmap.postcodes")

@@ -325,6 +325,52 @@
     layer.bindTooltip(el("span", "", text), { permanent: true, direction: "center", className: "ward-label" });
   }
 
+  // -- streets walked on patch walks -----------------------------------------------------------
+
+  // A colour no asset symbol or choropleth class uses, over a white casing.
+  var WALKED = "#e6007e";
+  var WALKED_LABEL = "Streets walked on patch walks (surveyed)";
+
+  function walkedLegend() {
+    var legend = document.querySelector(".legend");
+    if (!legend || legend.querySelector(".key-walked")) return;
+    var key = el("span", "key key-walked");
+    key.style.borderTopColor = WALKED;
+    key.style.borderTopWidth = "4px";
+    key.setAttribute("aria-hidden", "true");
+    var item = el("li");
+    item.appendChild(key);
+    item.appendChild(document.createTextNode(" " + WALKED_LABEL));
+    var list = el("ul", "legend-keys");
+    list.appendChild(item);
+    legend.appendChild(list);
+  }
+
+  // The public layer of /api/walks/streets: lines with the month walked, no names, no times.
+  function addWalkedStreets(control, params) {
+    walkedLegend();
+    var url = settings.api.walkStreets;
+    return fetchJSON(apiUrl(url, params)).then(function (collection) {
+      var casing = L.geoJSON(collection, {
+        pane: "outlines",
+        interactive: false,
+        style: { color: "#ffffff", weight: 7, opacity: 0.9 },
+      });
+      var lines = L.geoJSON(collection, {
+        pane: "outlines",
+        style: { color: WALKED, weight: 4, opacity: 1 },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindTooltip(el("span", "", "Walked in " + p.month + " (" + p.walks + " patch walk" +
+            (p.walks === 1 ? "" : "s") + " that month)"), { sticky: true });
+        },
+      });
+      var layer = L.layerGroup([casing, lines]).addTo(map);
+      control.addOverlay(layer, escapeHtml(WALKED_LABEL));
+      return collection.features.length;
+    });
+  }
+
   // -- the pages -----------------------------------------------------------------------------
 
   // The layer control lives in the page's "Map layers" box when there is one, not over the map.
@@ -391,7 +437,8 @@
     var loadAssets = addAssets(control, {}).then(function (n) {
       counts.assets = n;
     });
-    report([loadWards, loadAreas, loadAssets], counts);
+    var loadWalked = addWalkedStreets(control, {});
+    report([loadWards, loadAreas, loadAssets, loadWalked], counts);
     search();
   }
 
@@ -430,7 +477,8 @@
     var loadAssets = addAssets(control, { bbox: settings.assetsBbox }).then(function (n) {
       counts.assets = n;
     });
-    report([loadWards, loadAreas, loadAssets], counts);
+    var loadWalked = addWalkedStreets(control, { bbox: settings.assetsBbox });
+    report([loadWards, loadAreas, loadAssets, loadWalked], counts);
   }
 
   function report(loads, counts) {

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import open_map_page
 from tests.browser.live import serve
-from tests.browser.test_accessibility import AXE, BLOCKING, described
+from tests.browser.test_accessibility import no_blocking_violations
 from tests.conftest import load_web_zoo
 
 pytestmark = pytest.mark.browser
@@ -42,14 +42,6 @@ def reported_id(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 def base_url(reported_id: tuple[str, str]) -> str:
     """This module's app (overrides the Leicester one for the ``page`` and ``watch`` fixtures)."""
     return reported_id[0]
-
-
-def no_blocking_violations(page: Page) -> None:
-    page.add_script_tag(path=AXE)
-    results = page.evaluate("() => axe.run()")
-    assert results["passes"], "axe checked nothing"
-    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, "axe-core violations (all of them):\n" + described(results["violations"])
 
 
 def test_a_reported_asset_has_a_dashed_outline_and_says_so(page: Page, watch):

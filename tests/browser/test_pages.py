@@ -38,10 +38,12 @@ def test_city_map_layers_legend_and_metric_switch(page: Page, watch: Watch):
     assert page.locator(WARD_FILLS).count() == N_WARDS
     assert page.locator(".ward-label").count() == N_WARDS
 
-    # The layer control: wards, programme wards, small areas, top small areas, then one per category.
+    # The layer control: wards, programme wards, small areas, top small areas, one per category,
+    # and the streets walked on patch walks.
     symbols = settings(page)["symbols"]
     overlays = page.locator("#layers .leaflet-control-layers-overlays label").all_inner_texts()
-    assert len(overlays) == 4 + len(symbols), overlays
+    assert len(overlays) == 4 + len(symbols) + 1, overlays
+    assert [t.strip() for t in overlays].count("Streets walked on patch walks (surveyed)") == 1
     for sym in symbols:
         entries = [text for text in overlays if re.search(rf"(^|\s){re.escape(sym['label'])} \(", text)]
         assert len(entries) == 1, (sym["label"], overlays)

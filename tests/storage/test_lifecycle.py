@@ -23,7 +23,25 @@ def test_migrate_again_changes_nothing(store):
     store.migrate()
     assert store.count_assets() == 1
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0003"]
+        version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    assert version == [newest_migration()]
+
+
+def newest_migration() -> str:
+    """The head of the migration scripts, read from the scripts themselves."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from assetmap.storage.sql import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    [head] = ScriptDirectory.from_config(config).get_heads()
+    return head
+
+
+def test_the_newest_migration_is_the_revision_log():
+    assert newest_migration() == "0006"
 
 
 def test_migrations_build_exactly_the_declared_schema(store):

@@ -248,11 +248,26 @@ def test_same_as_by_a_connector_notes_the_sighting_without_changing_status(app, 
     assert "seen by a connector" in page
 
 
-def test_same_as_by_a_connector_on_a_verified_asset_writes_nothing(app, people):
+def test_same_as_by_a_connector_on_a_verified_asset_re_verifies_it(app, people):
     body = submission(category="bench", name="Bench", lon=BENCH[0], lat=BENCH[1], same_as=people["bench"])
     response = Capturer(app, "ann").submit(**body)
-    assert response.status_code == 200 and response.get_json()["outcome"] == "already verified"
-    assert stored(app, people["bench"]).version == 1
+    assert response.status_code == 200 and response.get_json()["outcome"] == "re-verified by a connector"
+    asset = stored(app, people["bench"])
+    assert (asset.status, asset.version, asset.last_verified_by) == (Status.VERIFIED, 2, "ann")
+    with app.app_context():
+        [*_, event] = get_store().audit(people["bench"])
+    assert event.after["note"] == {"submission": body["client_id"], "outcome": "re-verified by a connector"}
+
+
+def test_same_as_by_a_connector_brings_a_stale_asset_back(app, people):
+    with app.app_context():
+        store = get_store()
+        store.set_status(people["bench"], Status.STALE, expected_version=1, actor="mark-stale")
+    body = submission(category="bench", name="Bench", lon=BENCH[0], lat=BENCH[1], same_as=people["bench"])
+    response = Capturer(app, "ann").submit(**body)
+    assert response.status_code == 200 and response.get_json()["outcome"] == "re-verified by a connector"
+    asset = stored(app, people["bench"])
+    assert (asset.status, asset.last_verified_by) == (Status.VERIFIED, "ann")
 
 
 def test_same_as_by_an_officer_verifies_the_existing_asset(app, people):

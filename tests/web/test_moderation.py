@@ -297,3 +297,19 @@ def test_officers_reverify_a_stale_asset_from_its_page(app, zoo):
     assert response.status_code == 302 and response.location == f"/assets/{zoo['far']}"
     asset = stored(app, zoo["far"])
     assert (asset.status, asset.last_verified_by) == (Status.VERIFIED, "olga")
+
+
+def test_a_long_queue_is_paged_oldest_first(app, zoo, monkeypatch):
+    from assetmap.web import moderation
+
+    monkeypatch.setattr(moderation, "QUEUE_PAGE_SIZE", 2)
+    client = client_for(app, "olga")
+    first, second = text(client.get("/moderation")), text(client.get("/moderation?page=2"))
+    # three reported in the zoo fixture (dup, books, east), oldest first: two, then one
+    assert "3 reported assets: 1 to 2 shown (page 1 of 2)" in first
+    assert "3 reported assets: 3 to 3 shown (page 2 of 2)" in second
+    assert first.index("Bench (again)") < first.index("Library") and ESCAPED not in first
+    assert ESCAPED in second and 'rel="prev"' in second and 'rel="next"' not in second
+    for bad in ("0", "3", "x", "-1"):
+        response = client.get(f"/moderation?page={bad}")
+        assert response.status_code == 400 and "page: expected a whole number from 1 to 2" in text(response)
