@@ -268,9 +268,9 @@ def submit() -> ResponseReturnValue:
     store = get_store()
     client_id = parse_client_id(body.get("client_id"))
     walk_id = walk_for_submission(store, user, body.get("walk_id"))  # docs/walks.md
-    repeat = _repeated(store, user, client_id)
-    if repeat is not None:
-        return repeat
+    earlier = _earlier(store, user, client_id)
+    if earlier is not None:
+        return _repeat_answer(store, earlier, walk_id)
     asset = parse_submission(body)
     if not can_edit_in_ward(user, ward_of(store, asset)):
         raise Forbidden("this place is outside the wards your account may add to")
@@ -291,22 +291,32 @@ def submit() -> ResponseReturnValue:
     try:
         created = store.add_asset(new, actor=user.username)
     except Conflict:  # the same id arrived twice at once: the later copy is answered as a repeat
-        repeat = _repeated(store, user, client_id)
-        if repeat is None:
+        earlier = _earlier(store, user, client_id)
+        if earlier is None:
             raise
-        return repeat
+        return _repeat_answer(store, earlier, walk_id)
     link_to_walk(store, walk_id, created.id, "added")
     return jsonify({"asset": _summary(created), "outcome": "created", "repeat": False}), 201
 
 
-def _repeated(store: Store, user: User, client_id: str) -> ResponseReturnValue | None:
-    """The answer to a submission id already used, or None for a new one."""
+def _earlier(store: Store, user: User, client_id: str) -> Asset | None:
+    """The place an earlier try of this submission id created, or None for a new id."""
     try:
         asset = store.asset_by_source(CAPTURE_DATASET, client_id)
     except NotFound:
         return None
     if asset.created_by != user.username:
         raise Conflict("client_id: this submission id was already used by another account")
+    return asset
+
+
+def _repeat_answer(store: Store, asset: Asset, walk_id: str | None) -> ResponseReturnValue:
+    """Answer a repeat as the first try was answered.
+
+    The walk link is written again (linking is idempotent): a first try that stored the place but
+    failed before its link, and so got no answer, is retried by the outbox and mended here.
+    """
+    link_to_walk(store, walk_id, asset.id, "added")
     return jsonify({"asset": _summary(asset), "outcome": "created", "repeat": True}), 200
 
 

@@ -245,6 +245,33 @@ def test_a_place_added_on_a_walk_is_linked_to_it(app, people):
     assert (walk.assets_added, walk.assets_seen) == (1, 0)  # an asset is linked to a walk once
 
 
+def test_a_retry_mends_a_walk_link_its_first_try_did_not_write(app, people, monkeypatch):
+    ann, walk_id = Walker(app, "ann"), new_id()
+    ann.start(walk_id)
+    with app.app_context():
+        store = get_store()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the server stopped between the place and its walk link")
+
+    body = submission(walk_id=walk_id)
+    monkeypatch.setattr(store, "link_walk_asset", fail)
+    failed = ann.send("POST", "/api/submissions", body)  # the place is stored, its link is not
+    assert failed.status_code == 500  # so the outbox keeps the item and sends it again
+    with app.app_context():
+        assert get_store().walk_assets(walk_id) == []
+    monkeypatch.undo()
+    retried = ann.send("POST", "/api/submissions", body)  # the outbox sends the same item again
+    assert retried.status_code == 200
+    assert retried.get_json()["repeat"] is True
+    asset_id = retried.get_json()["asset"]["id"]
+    with app.app_context():
+        assert get_store().walk_assets(walk_id) == [(asset_id, "added")]
+    assert ann.send("POST", "/api/submissions", body).status_code == 200  # and again: still one link
+    with app.app_context():
+        assert get_store().walk_assets(walk_id) == [(asset_id, "added")]
+
+
 def test_a_place_seen_on_a_walk_is_linked_as_seen(app, people):
     ann, walk_id = Walker(app, "ann"), new_id()
     ann.start(walk_id)
