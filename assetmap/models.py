@@ -228,3 +228,5 @@ class Photo:
     height: int
     size_bytes: int
     content_type: str = "image/jpeg"
+    removed_at: datetime | None = None  # set when an officer removed it; its bytes are gone then
+    removed_by: str | None = None

@@ -215,18 +215,33 @@ class Store(ABC):
 
     @abstractmethod
     def photos(self, asset_id: str) -> list[Photo]:
-        """The photos of an asset, oldest first, without their bytes (an empty list for none).
+        """The photos of an asset that are not removed, oldest first, without their bytes (an
+        empty list for none).
 
         Raises :class:`~assetmap.errors.NotFound` for an unknown asset.
         """
 
     @abstractmethod
     def photo(self, photo_id: str) -> tuple[Photo, bytes]:
-        """One photo and its JPEG bytes; raises :class:`~assetmap.errors.NotFound`."""
+        """One photo and its JPEG bytes; raises :class:`~assetmap.errors.NotFound` for an unknown
+        or removed photo."""
 
     @abstractmethod
     def photo_by_client_id(self, client_id: str) -> Photo:
-        """The photo uploaded under ``client_id``; raises :class:`~assetmap.errors.NotFound`."""
+        """The photo uploaded under ``client_id``, removed or not (so a retried upload of a removed
+        photo is recognised, not stored again); raises :class:`~assetmap.errors.NotFound`."""
+
+    @abstractmethod
+    def remove_photo(
+        self, asset_id: str, photo_id: str, *, actor: str, reason: str | None = None
+    ) -> tuple[Photo, bool]:
+        """Remove a photo: its bytes are erased, its row stays marked with who removed it and when.
+
+        Audited as the action ``"photo removed"`` on its asset (with ``reason`` in the event's note
+        when given); the store's :meth:`revision` is unchanged. Returns the photo and whether this
+        call removed it: removing a removed photo changes nothing and returns ``False``. Raises
+        :class:`~assetmap.errors.NotFound` for an unknown photo or one of another asset.
+        """
 
     # -- users -----------------------------------------------------------------------------
     @abstractmethod

@@ -294,7 +294,9 @@ photos = Table(
     Column("height", Integer, nullable=False),
     Column("size_bytes", Integer, nullable=False),
     Column("content_type", String, nullable=False),
-    Column("data", LargeBinary, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # empty once the photo is removed
+    Column("removed_at", UTCDateTime),
+    Column("removed_by", String),
 )
 
 SPATIAL_TABLES = (wards, small_areas, assets)

@@ -700,7 +700,7 @@ class SqlStore(Store):
     def photos(self, asset_id: str) -> list[Photo]:
         stmt = (
             select(*_PHOTO_COLUMNS)
-            .where(photos.c.asset_id == asset_id)
+            .where(photos.c.asset_id == asset_id, photos.c.removed_at.is_(None))
             .order_by(photos.c.created_at, photos.c.id)
         )
         with self.engine.connect() as conn:
@@ -709,7 +709,11 @@ class SqlStore(Store):
 
     def photo(self, photo_id: str) -> tuple[Photo, bytes]:
         with self.engine.connect() as conn:
-            row = conn.execute(select(*_PHOTO_COLUMNS, photos.c.data).where(photos.c.id == photo_id)).first()
+            row = conn.execute(
+                select(*_PHOTO_COLUMNS, photos.c.data).where(
+                    photos.c.id == photo_id, photos.c.removed_at.is_(None)
+                )
+            ).first()
         if row is None:
             raise NotFound(f"no photo with id {photo_id[:40]!r}")
         fields = row._asdict()
@@ -722,6 +726,42 @@ class SqlStore(Store):
         if row is None:
             raise NotFound(f"no photo with the client id {client_id[:40]!r}")
         return Photo(**row._asdict())
+
+    def remove_photo(
+        self, asset_id: str, photo_id: str, *, actor: str, reason: str | None = None
+    ) -> tuple[Photo, bool]:
+        with self._writer.begin() as conn:
+            row = conn.execute(
+                select(*_PHOTO_COLUMNS).where(photos.c.id == photo_id, photos.c.asset_id == asset_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"no photo with id {photo_id[:40]!r} of asset {asset_id[:40]!r}")
+            photo = Photo(**row._asdict())
+            if photo.removed_at is not None:
+                return photo, False
+            removed = dataclasses.replace(photo, removed_at=_now(), removed_by=actor)
+            done = conn.execute(
+                update(photos)
+                .where(photos.c.id == photo_id, photos.c.removed_at.is_(None))  # not if removed since
+                .values(data=b"", removed_at=removed.removed_at, removed_by=actor)
+            )
+            if done.rowcount != 1:  # another request removed it since the read above
+                return Photo(
+                    **conn.execute(select(*_PHOTO_COLUMNS).where(photos.c.id == photo_id)).one()._asdict()
+                ), False
+            after: dict[str, Any] = {"photo": {"id": photo.id, "removed": True}}
+            if reason:
+                after["note"] = {"reason": reason}
+            event = {
+                "asset_id": photo.asset_id,
+                "action": "photo removed",
+                "actor": actor,
+                "at": removed.removed_at,
+            }
+            conn.execute(
+                insert(audit_events).values(**event, before={"photo": {"id": photo.id}}, after=after)
+            )
+        return removed, True
 
     # -- users ---------------------------------------------------------------------------------
     def create_user(

@@ -177,6 +177,7 @@ def asset_page(asset_id: str) -> ResponseReturnValue:
         merged_into=target,
         actions=[a for a in ("verify", "close") if asset.status in ACTIONS[a][1]] if insider else [],
         photos=shown_photos(store, asset),
+        may_remove_photos=insider and viewer is not None and can_edit_in_ward(viewer, asset.ward_code),
     )
 
 
@@ -211,6 +212,8 @@ def _what(event: AuditEvent, note: Mapping[str, Any]) -> str:
         return f"added ({after.get('status', 'reported')})"
     if event.action == "photo":
         return "photo added"
+    if event.action == "photo removed":
+        return "photo removed"
     if event.action == "status":
         outcome = note.get("outcome")
         change = f"status {before.get('status')} → {after.get('status')}"

@@ -7,6 +7,8 @@ PNG or WebP in; an upright JPEG with no metadata out) and stored with an audit e
 the same ``client_id`` gets the same photo back (``"repeat": true``); the same id from another
 account is refused with 409. ``GET /photos/<id>.jpg`` serves the stored JPEG: to the public only
 while the asset itself is shown on the public maps (``SHOW_UNVERIFIED``), to accounts always.
+``POST /assets/<asset_id>/photos/<photo_id>/remove`` (the form under each photo on the asset's
+page, officers and admins) takes a photo down: its bytes are erased and the removal is audited.
 See ``docs/photos.md``.
 """
 
@@ -14,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from assetmap.accounts import User, can_edit_in_ward
+from assetmap.accounts import Role, User, can_edit_in_ward
 from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assetmap.models import Asset, Photo
 from assetmap.photos import PhotoTooLarge, check_size, clean_photo
@@ -34,6 +36,8 @@ UPLOAD_SLACK = 64 * 1024
 # Photo ids never change and neither do their bytes; the hour only bounds how long a cached copy
 # outlives the asset being hidden or closed. The ETag makes a revalidation cheap.
 MAX_AGE_S = 3600
+REMOVERS = (Role.OFFICER, Role.ADMIN)
+MAX_REASON = 500  # characters of a removal's reason, as for a moderation decision
 
 
 @bp.url_value_preprocessor
@@ -121,6 +125,24 @@ def photo_file(photo_id: str) -> ResponseReturnValue:
     else:
         response.cache_control.private = True
     return response.make_conditional(request)
+
+
+@bp.post("/assets/<asset_id>/photos/<photo_id>/remove")
+@roles_required(*REMOVERS)
+def remove(asset_id: str, photo_id: str) -> ResponseReturnValue:
+    """Take a photo down (an officer's or admin's form on the asset page); back to that page."""
+    user = current_account()
+    assert user is not None  # roles_required let only accounts through
+    store = get_store()
+    asset = store.get_asset(asset_id)  # NotFound -> 404
+    if not can_edit_in_ward(user, asset.ward_code):
+        raise Forbidden("this place is outside the wards your account may moderate")
+    reason = " ".join((request.form.get("reason") or "").split())
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"reason: too long (at most {MAX_REASON} characters)")
+    _, done = store.remove_photo(asset_id, photo_id, actor=user.username, reason=reason or None)
+    flash("Photo removed." if done else "That photo had already been removed.")
+    return redirect(url_for("moderation.asset_page", asset_id=asset_id))
 
 
 # -- shared with the asset page --------------------------------------------------------------------

@@ -40,8 +40,8 @@ def newest_migration() -> str:
     return head
 
 
-def test_the_newest_migration_is_the_revision_log():
-    assert newest_migration() == "0006"
+def test_the_newest_migration_is_photo_removal():
+    assert newest_migration() == "0007"
 
 
 def test_migrations_build_exactly_the_declared_schema(store):

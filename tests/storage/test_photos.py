@@ -1,4 +1,7 @@
-"""Photos in the store (``add_photo``, ``photos``, ``photo``, ``photo_by_client_id``), on every backend."""
+"""Photos in the store, on every backend.
+
+``add_photo``, ``photos``, ``photo``, ``photo_by_client_id`` and ``remove_photo``.
+"""
 
 from __future__ import annotations
 
@@ -113,3 +116,56 @@ def test_unknown_photos_and_assets_are_not_found(store, asset_id):
         store.photo_by_client_id("c-2")
     with pytest.raises(NotFound, match="no asset"):
         store.photos("nope")
+
+
+# -- removal ---------------------------------------------------------------------------------------
+def stored_bytes(store, photo_id) -> bytes:
+    with store.engine.connect() as conn:
+        return bytes(conn.execute(schema.photos.select().where(schema.photos.c.id == photo_id)).one().data)
+
+
+def test_a_removed_photo_is_gone_but_its_row_and_client_id_stay(store, asset_id):
+    kept = add(store, asset_id, "c-1")
+    photo = add(store, asset_id, "c-2")
+    revision = store.revision()
+    before = datetime.now(UTC)
+    removed, done = store.remove_photo(asset_id, photo.id, actor="olga", reason="a face is recognisable")
+    assert done is True
+    assert removed.removed_by == "olga" and removed.removed_at is not None
+    assert before <= removed.removed_at <= datetime.now(UTC)
+    assert store.photos(asset_id) == [kept]
+    with pytest.raises(NotFound, match="no photo with id"):
+        store.photo(photo.id)
+    assert stored_bytes(store, photo.id) == b""  # the image itself is erased, not just hidden
+    assert store.photo_by_client_id("c-2") == removed  # a retried upload is still recognised
+    assert store.revision() == revision
+    event = store.audit(asset_id)[-1]
+    assert (event.action, event.actor, event.at) == ("photo removed", "olga", removed.removed_at)
+    assert event.before == {"photo": {"id": photo.id}}
+    assert event.after == {
+        "photo": {"id": photo.id, "removed": True},
+        "note": {"reason": "a face is recognisable"},
+    }
+
+
+def test_removing_a_removed_photo_changes_nothing(store, asset_id):
+    photo = add(store, asset_id)
+    first, _ = store.remove_photo(asset_id, photo.id, actor="olga")
+    events = len(store.audit(asset_id))
+    again, done = store.remove_photo(asset_id, photo.id, actor="oscar", reason="twice")
+    assert done is False
+    assert again == first  # still removed by the first officer, at the first time
+    assert len(store.audit(asset_id)) == events
+    assert store.audit(asset_id)[-1].after == {"photo": {"id": photo.id, "removed": True}}  # no reason given
+
+
+def test_removing_an_unknown_photo_is_not_found_and_writes_nothing(store, asset_id):
+    add(store, asset_id)
+    events = len(store.audit(asset_id))
+    other = store.add_asset(zoo.asset(zoo.IN_BELGRAVE), actor="import").id
+    photo = store.photos(asset_id)[0]
+    with pytest.raises(NotFound, match="no photo with id 'nope' of asset"):
+        store.remove_photo(asset_id, "nope", actor="olga")
+    with pytest.raises(NotFound, match=f"no photo with id '{photo.id}' of asset '{other}'"):
+        store.remove_photo(other, photo.id, actor="olga")  # a photo is removed through its own asset
+    assert len(store.audit(asset_id)) == events and store.photos(asset_id) == [photo]

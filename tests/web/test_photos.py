@@ -312,3 +312,90 @@ def test_a_body_without_a_length_is_cut_off_at_the_photo_limit(app, zoo):
     assert response.status_code == 413
     assert message(response) == "photo: the file is too large (at most 1024 bytes)"
     assert photo_count(app) == 0
+
+
+# -- taking a photo down ---------------------------------------------------------------------------
+def remove(uploader, asset_id, photo_id, *, reason="", follow=False):
+    form = {"csrf_token": uploader.csrf, "reason": reason}
+    url = f"/assets/{asset_id}/photos/{photo_id}/remove"
+    return uploader.client.post(url, data=form, follow_redirects=follow)
+
+
+def test_an_officer_takes_a_photo_down_from_the_asset_page(app, zoo):
+    kept = Uploader(app, "ann").upload(zoo["cafe"], jpeg((60, 60))).get_json()["photo"]
+    photo = Uploader(app, "ann").upload(zoo["cafe"]).get_json()["photo"]
+    olga = Uploader(app, "olga")
+    page = olga.client.get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
+    assert f'action="/assets/{zoo["cafe"]}/photos/{photo["id"]}/remove"' in page
+    before = revision(app)
+    response = remove(olga, zoo["cafe"], photo["id"], reason="a  face is\nrecognisable")
+    assert response.status_code == 302 and response.location == f"/assets/{zoo['cafe']}"
+    page = olga.client.get(response.location).get_data(as_text=True)
+    assert "Photo removed." in page and photo["url"] not in page and kept["url"] in page
+    assert revision(app) == before  # coverage does not depend on photos
+    for client in (app.test_client(), olga.client):
+        assert client.get(photo["url"]).status_code == 404
+        assert client.get(f"/api/assets/{zoo['cafe']}/photos").get_json() == {"photos": [kept]}
+    assert re.search(r"<td>olga</td>\s*<td>photo removed<br>Reason: a face is recognisable</td>", page)
+    public = app.test_client().get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
+    assert re.search(r"<td>an officer</td>\s*<td>photo removed</td>", public)  # no name, no reason
+    assert "recognisable" not in public
+
+
+def test_removing_twice_says_so_and_audits_once(app, zoo):
+    photo = Uploader(app, "ann").upload(zoo["cafe"]).get_json()["photo"]
+    olga = Uploader(app, "olga")
+    assert remove(olga, zoo["cafe"], photo["id"]).status_code == 302
+    again = remove(olga, zoo["cafe"], photo["id"], follow=True)  # a double-pressed button
+    assert again.status_code == 200 and "That photo had already been removed." in again.get_data(as_text=True)
+    with app.app_context():
+        actions = [e.action for e in get_store().audit(zoo["cafe"])]
+    assert actions.count("photo removed") == 1
+
+
+def test_a_retried_upload_does_not_bring_a_removed_photo_back(app, zoo):
+    ann, client_id = Uploader(app, "ann"), str(uuid.uuid4())
+    photo = ann.upload(zoo["cafe"], client_id=client_id).get_json()["photo"]
+    remove(Uploader(app, "olga"), zoo["cafe"], photo["id"])
+    retried = ann.upload(zoo["cafe"], client_id=client_id)  # the phone never saw the first answer
+    assert retried.status_code == 200 and retried.get_json()["repeat"] is True
+    assert app.test_client().get(f"/api/assets/{zoo['cafe']}/photos").get_json() == {"photos": []}
+    assert photo_count(app) == 1
+
+
+def test_only_officers_and_admins_in_their_wards_take_photos_down(app, zoo):
+    photo = Uploader(app, "ann").upload(zoo["cafe"]).get_json()["photo"]  # the café is in W1
+    with app.app_context():
+        get_store().create_user("oscar", PASSWORD, role="officer", wards=["W2"])
+    ann_page = Uploader(app, "ann").client.get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
+    oscar = Uploader(app, "oscar")
+    oscar_page = oscar.client.get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
+    assert "Remove this photo" not in ann_page and "Remove this photo" not in oscar_page
+    assert remove(Uploader(app, "ann"), zoo["cafe"], photo["id"]).status_code == 403
+    refused = remove(oscar, zoo["cafe"], photo["id"])
+    assert refused.status_code == 403
+    assert "outside the wards your account may moderate" in refused.get_data(as_text=True)
+    assert app.test_client().get(photo["url"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (("other asset", ""), (404, "no photo with id")),
+        (("unknown photo", ""), (404, "no photo with id")),
+        (("unknown asset", ""), (404, "no asset with id")),
+        (("long reason", "x" * 501), (400, "reason: too long (at most 500 characters)")),
+    ],
+)
+def test_a_bad_removal_is_refused_and_removes_nothing(app, zoo, case, expected):
+    (which, reason), (status, text) = case, expected
+    photo = Uploader(app, "ann").upload(zoo["cafe"]).get_json()["photo"]
+    asset_id, photo_id = {
+        "other asset": (zoo["reported"], photo["id"]),
+        "unknown photo": (zoo["cafe"], "nope"),
+        "unknown asset": ("nope", photo["id"]),
+    }.get(which, (zoo["cafe"], photo["id"]))
+    response = remove(Uploader(app, "olga"), asset_id, photo_id, reason=reason)
+    assert response.status_code == status
+    assert text in response.get_data(as_text=True)
+    assert app.test_client().get(photo["url"]).status_code == 200

@@ -45,6 +45,7 @@ WHO_MAY: dict[str, frozenset[str]] = {
     "walks.upload_gpx": ACCOUNTS,
     "editing.save": ACCOUNTS,  # and the ward rule (tests/web/test_editing.py)
     "moderation.decide": MODERATORS,
+    "photos.remove": MODERATORS,  # and the ward rule (tests/web/test_photos.py)
     "bulk.preview": MODERATORS,
     "bulk.commit": MODERATORS,
 }
@@ -66,7 +67,7 @@ def world(app):
         for role in ACCOUNTS:
             store.create_user(role, PASSWORD, role=role)
         reported = store.add_asset(Asset("bench", "Green bench", -1.1368, 52.6288), actor="connector")
-    args = {"asset_id": reported.id, "action": "verify", "walk_id": str(uuid.uuid4())}
+    args = {"asset_id": reported.id, "action": "verify", "walk_id": str(uuid.uuid4()), "photo_id": "unknown"}
     urls = {}
     for rule in app.url_map.iter_rules():
         if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}:
