@@ -58,8 +58,11 @@ DEFAULTS: dict[str, Any] = {
     # verified) assets with a dashed outline ("distinct") or leave them out ("hidden").
     "STALE_AFTER_DAYS": 365,
     "SHOW_UNVERIFIED": "distinct",
-    # Patch walks (docs/walks.md): an uploaded GPX file may have at most MAX_GPX_BYTES bytes.
+    # Patch walks (docs/walks.md): an uploaded GPX file may have at most MAX_GPX_BYTES bytes. The
+    # public "streets walked" layer leaves out a circle of WALK_PRIVATE_ENDS_M metres near each
+    # walk's start and end (at least half that around the true points; 0 draws whole walks).
     "MAX_GPX_BYTES": 5 * 1024 * 1024,
+    "WALK_PRIVATE_ENDS_M": 150,
     # Photos (docs/photos.md): an upload may have at most MAX_PHOTO_BYTES bytes (413 beyond) and
     # MAX_PHOTO_PIXELS pixels (a guard against decompression bombs; at most Pillow's own limit).
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
@@ -74,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SHOW_UNVERIFIED_CHOICES = ("distinct", "hidden")
+MAX_PRIVATE_ENDS_M = 1000
 
 _JSON_KEYS = {
     "NEED_WEIGHTS",
@@ -84,6 +88,7 @@ _JSON_KEYS = {
     "PLANNER_SITE_CATEGORIES",
     "STALE_AFTER_DAYS",
     "MAX_GPX_BYTES",
+    "WALK_PRIVATE_ENDS_M",
     "MAX_PHOTO_BYTES",
     "MAX_PHOTO_PIXELS",
     "MAX_REQUEST_BYTES",
@@ -196,10 +201,15 @@ def _check_photos(config: Mapping[str, Any]) -> None:
 
 
 def _check_walks(config: Mapping[str, Any]) -> None:
-    """``MAX_GPX_BYTES`` a whole number >= 1."""
+    """``MAX_GPX_BYTES`` a whole number >= 1; ``WALK_PRIVATE_ENDS_M`` a number of metres, 0 to 1000."""
     value = config.get("MAX_GPX_BYTES", DEFAULTS["MAX_GPX_BYTES"])
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"MAX_GPX_BYTES: expected a whole number of bytes >= 1, got {value!r}")
+    ends = config.get("WALK_PRIVATE_ENDS_M", DEFAULTS["WALK_PRIVATE_ENDS_M"])
+    if isinstance(ends, bool) or not isinstance(ends, int | float) or not 0 <= ends <= MAX_PRIVATE_ENDS_M:
+        raise ConfigError(
+            f"WALK_PRIVATE_ENDS_M: expected metres from 0 to {MAX_PRIVATE_ENDS_M}, got {ends!r}"
+        )
 
 
 def _check_moderation(config: Mapping[str, Any]) -> None:

@@ -6,12 +6,14 @@ than :data:`MAX_ACCURACY_M` (that point is dropped), the route is cut: a jump (l
 ride, a fix from a mast) is never drawn as a street. What is left are pieces of two or more points,
 as WGS84 LineStrings. Lengths are measured in British National Grid (EPSG:27700), never in degrees.
 :func:`streets_collection` turns the pieces into the public map layer, which carries only each
-piece's month and how many walks that month had: no account, no day or time. Pure functions; no
-I/O, no flask. See ``docs/walks.md``.
+piece's month and how many walks that month had: no account, no day or time, and leaves out the
+streets around where each walk started and ended (:func:`without_ends`), which may be someone's
+door. Pure functions; no I/O, no flask. See ``docs/walks.md``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -36,6 +38,7 @@ MAX_ACCURACY_M = 50.0
 SIMPLIFY_M = 5.0  # display tolerance of the map layer
 MAX_POINTS_PER_CALL = 5000
 COORD_DECIMALS = 6  # about 0.1 m
+PRIVATE_ENDS_M = 150.0  # the public layer leaves out at least half this around a walk's two ends
 
 
 def _to_bng() -> Transformer:
@@ -157,6 +160,41 @@ def length_within_m(lines: Sequence[BaseGeometry], area: BaseGeometry) -> float:
     return float(shapely.length(shapely.intersection(projected, clip)).sum())
 
 
+def without_ends(
+    pieces: Sequence[LineString], *, seed: str, radius_m: float = PRIVATE_ENDS_M
+) -> list[BaseGeometry]:
+    """One walk's ``pieces`` (in time order, WGS84) without what lies near where it started and ended.
+
+    Around the first point of the first piece and the last point of the last piece, a circle of
+    ``radius_m`` metres (EPSG:27700) is cut out; each circle's centre is moved off the true point by
+    up to ``radius_m / 2``, in a direction and by a distance fixed by ``seed`` (the walk's id: the
+    same walk is always cut the same way). Everything within ``radius_m / 2`` of either end is
+    always gone, and where the cut edge lies does not tell where the walk began. ``radius_m`` 0
+    keeps everything.
+
+    >>> line = LineString([(-1.13, 52.63), (-1.13, 52.64)])  # about 1.1 km due north
+    >>> [trimmed] = without_ends([line], seed="walk-1")
+    >>> 800 < length_m([trimmed]) < 1000
+    True
+    >>> without_ends([line], seed="walk-1", radius_m=0) == [line]
+    True
+    """
+    if radius_m <= 0 or not pieces:
+        return list(pieces)
+    projected = _reproject(pieces, _to_bng())
+    ends = np.array([projected[0].coords[0], projected[-1].coords[-1]])
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
+    angle = rng.uniform(0.0, 2 * np.pi, size=2)
+    shift = radius_m / 2 * np.sqrt(rng.uniform(0.0, 1.0, size=2))  # uniform over the small disc
+    centres = ends + np.column_stack([shift * np.cos(angle), shift * np.sin(angle)])
+    private = shapely.union_all(shapely.buffer(shapely.points(centres), radius_m, quad_segs=16))
+    kept = shapely.get_parts(shapely.difference(projected, private))
+    kept = kept[~shapely.is_empty(kept) & (shapely.length(kept) > 0)]
+    if not len(kept):
+        return []
+    return list(_reproject(list(kept), _to_wgs84()))
+
+
 def simplified(lines: Sequence[BaseGeometry], *, tolerance_m: float = SIMPLIFY_M) -> list[BaseGeometry]:
     """``lines`` simplified (Douglas-Peucker, ``tolerance_m`` metres in EPSG:27700), back in WGS84."""
     if not lines:
@@ -176,11 +214,15 @@ def month_of(at: datetime) -> str:
 
 
 def streets_collection(
-    routes: Sequence[WalkRoute], *, bbox: tuple[float, float, float, float] | None = None
+    routes: Sequence[WalkRoute],
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    private_ends_m: float = PRIVATE_ENDS_M,
 ) -> dict[str, Any]:
     """The streets walked as a GeoJSON FeatureCollection, for the public map.
 
-    One LineString feature per walked piece (:func:`route_pieces`, then :func:`simplified`), with
+    One LineString feature per walked piece (:func:`route_pieces`, then :func:`without_ends` with
+    ``private_ends_m``, then :func:`simplified`), with
     only ``{"month": "YYYY-MM", "walks": n}``: the month the walk started (UTC) and how many walks
     of that month are in the collection. Features are ordered by month and then by position, not
     by walk, so pieces cannot be told apart by walk. With ``bbox`` only pieces meeting it are kept
@@ -193,7 +235,9 @@ def streets_collection(
     walks: Counter[str] = Counter()
     box = None if bbox is None else shapely.box(*bbox)
     for route in routes:
-        lines = simplified(route_pieces(route.points))
+        lines = simplified(
+            without_ends(route_pieces(route.points), seed=route.walk_id, radius_m=private_ends_m)
+        )
         if box is not None:
             lines = [line for line in lines if line.intersects(box)]
         if lines:

@@ -12,7 +12,8 @@ from pyproj import Transformer
 from shapely.geometry import LineString, box
 
 from assetmap import walks
-from assetmap.errors import InvalidInput
+from assetmap.config import load_config
+from assetmap.errors import ConfigError, InvalidInput
 from assetmap.models import WalkPoint, WalkRoute
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -120,7 +121,7 @@ def test_streets_collection_keeps_only_month_and_walk_count():
         WalkRoute("c", datetime(2026, 12, 1, 9, tzinfo=UTC), (at(0, 0, north=600), at(500, 1))),  # a jump
         WalkRoute("d", datetime(2026, 10, 31, 23, tzinfo=UTC), (at(0, 0, north=900), at(40, 20, north=900))),
     ]
-    collection = walks.streets_collection(routes)
+    collection = walks.streets_collection(routes, private_ends_m=0)  # whole walks, to see every piece
     props = [f["properties"] for f in collection["features"]]
     assert props == [
         {"month": "2026-10", "walks": 1},
@@ -138,8 +139,59 @@ def test_streets_collection_bbox_keeps_pieces_that_meet_it():
     a = WalkRoute("a", T0, (at(0, 0), at(50, 30)))
     b = WalkRoute("b", T0, (at(0, 0, north=2000), at(50, 30, north=2000)))
     near_a = (at(0, 0).lon - 0.001, at(0, 0).lat - 0.001, at(0, 0).lon + 0.001, at(0, 0).lat + 0.001)
-    collection = walks.streets_collection([a, b], bbox=near_a)
+    collection = walks.streets_collection([a, b], bbox=near_a, private_ends_m=0)
     assert [f["properties"] for f in collection["features"]] == [{"month": "2026-11", "walks": 1}]
+
+
+# -- the ends of a walk, which may be someone's door -----------------------------------------------
+def metres_from(line, point):
+    """Distances in metres (EPSG:27700) from ``point`` (a WalkPoint) to each vertex of a WGS84 line."""
+    to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+    px, py = to_bng.transform(point.lon, point.lat)
+    return [((x - px) ** 2 + (y - py) ** 2) ** 0.5 for x, y in (to_bng.transform(*c) for c in line.coords)]
+
+
+@pytest.mark.parametrize("seed", ["walk-a", "walk-b", "walk-c", "walk-d", "walk-e"])
+def test_the_layer_never_draws_within_half_the_radius_of_either_end(seed):
+    route = [at(20 * i, 15 * i) for i in range(51)]  # 1 km due east
+    kept = walks.without_ends(walks.route_pieces(route), seed=seed, radius_m=150)
+    assert len(kept) == 1
+    assert min(metres_from(kept[0], route[0])) >= 75 - 0.01
+    assert min(metres_from(kept[0], route[-1])) >= 75 - 0.01
+    assert 1000 - 2 * 225 - 0.01 <= walks.length_m(kept) <= 1000 - 2 * 75 + 0.01
+
+
+def test_where_the_cut_falls_depends_on_the_walk_not_on_its_start():
+    route = [at(20 * i, 15 * i) for i in range(51)]
+    pieces = walks.route_pieces(route)
+    first = {seed: walks.without_ends(pieces, seed=seed)[0].coords[0] for seed in ("a", "b", "c", "d")}
+    assert len(set(first.values())) == 4  # four walks from one door end their cut in four places
+    assert walks.without_ends(pieces, seed="a")[0].coords[0] == first["a"]  # and a walk always the same
+
+
+def test_a_round_walk_from_home_hides_the_home_and_a_short_one_shows_nothing():
+    loop = [at(20 * i, 15 * i) for i in range(26)]  # a 500 m square, starting and ending at the door
+    loop += [at(500, 390 + 15 * i, north=20 * i) for i in range(1, 26)]
+    loop += [at(500 - 20 * i, 780 + 15 * i, north=500) for i in range(1, 26)]
+    loop += [at(0, 1155 + 15 * i, north=500 - 20 * i) for i in range(1, 26)]  # back to the door
+    kept = walks.without_ends(walks.route_pieces(loop), seed="loop")
+    assert kept and all(min(metres_from(line, loop[0])) >= 75 - 0.01 for line in kept)
+    short = [at(20 * i, 15 * i) for i in range(4)]  # 60 m from the door and back in: nothing public
+    assert walks.without_ends(walks.route_pieces(short), seed="short") == []
+    assert walks.streets_collection([WalkRoute("short", T0, tuple(short))]) == {
+        "type": "FeatureCollection",
+        "features": [],
+    }
+
+
+def test_the_layer_trims_by_default_and_whole_walks_with_radius_0():
+    route = tuple(at(20 * i, 15 * i) for i in range(51))
+    trimmed = walks.streets_collection([WalkRoute("w", T0, route)])
+    whole = walks.streets_collection([WalkRoute("w", T0, route)], private_ends_m=0)
+    [start] = [f["geometry"]["coordinates"][0] for f in whole["features"]]
+    assert start == [round(route[0].lon, 6), round(route[0].lat, 6)]
+    [cut] = [f["geometry"]["coordinates"][0] for f in trimmed["features"]]
+    assert cut != start
 
 
 # -- GPX -------------------------------------------------------------------------------------------
@@ -201,3 +253,29 @@ def test_bad_gpx_is_refused_with_a_reason(data, message):
     with pytest.raises(InvalidInput) as err:
         walks.parse_gpx(data, max_bytes=10_000)
     assert err.value.message.startswith(message)
+
+
+# -- settings --------------------------------------------------------------------------------------
+def test_walk_settings_defaults_and_environment(tmp_path):
+    missing = tmp_path / "missing.json"
+    config = load_config(environ={}, instance_path=missing)
+    assert (config["MAX_GPX_BYTES"], config["WALK_PRIVATE_ENDS_M"]) == (5 * 1024 * 1024, 150)
+    env = {"ASSETMAP_MAX_GPX_BYTES": "2000", "ASSETMAP_WALK_PRIVATE_ENDS_M": "0"}
+    config = load_config(environ=env, instance_path=missing)
+    assert (config["MAX_GPX_BYTES"], config["WALK_PRIVATE_ENDS_M"]) == (2000, 0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"MAX_GPX_BYTES": 0}, "MAX_GPX_BYTES: expected a whole number of bytes >= 1"),
+        ({"WALK_PRIVATE_ENDS_M": -1}, "WALK_PRIVATE_ENDS_M: expected metres from 0 to 1000, got -1"),
+        ({"WALK_PRIVATE_ENDS_M": 1001}, "WALK_PRIVATE_ENDS_M: expected metres from 0 to 1000"),
+        ({"WALK_PRIVATE_ENDS_M": float("nan")}, "WALK_PRIVATE_ENDS_M"),
+        ({"WALK_PRIVATE_ENDS_M": "150"}, "WALK_PRIVATE_ENDS_M"),
+        ({"WALK_PRIVATE_ENDS_M": True}, "WALK_PRIVATE_ENDS_M"),
+    ],
+)
+def test_bad_walk_settings_are_refused(tmp_path, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides, environ={}, instance_path=tmp_path / "missing.json")

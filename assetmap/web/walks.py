@@ -186,7 +186,9 @@ def streets() -> Response:
     revision = store.walk_revision()  # before any read, so an entry is never older than its key
 
     def build() -> bytes:
-        return encode_json(walks.streets_collection(store.walk_routes(bbox=box), bbox=box))
+        routes = store.walk_routes(bbox=box)
+        ends = float(current_app.config["WALK_PRIVATE_ENDS_M"])
+        return encode_json(walks.streets_collection(routes, bbox=box, private_ends_m=ends))
 
     body = app_cache(_CACHE, CACHE_ENTRIES).get_or_compute(revision, ("streets", box), build)
     return Response(body, mimetype="application/json")

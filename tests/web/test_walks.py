@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pyproj import Transformer
 
 from assetmap.web import get_store
 from tests.conftest import csrf_token, logged_in_client
@@ -401,6 +402,7 @@ def test_a_gpx_upload_needs_the_csrf_token(app, people):
 
 # -- the public layer and the ward page ------------------------------------------------------------
 def test_streets_layer_is_public_split_at_jumps_and_private(app, people):
+    app.config["WALK_PRIVATE_ENDS_M"] = 0  # whole walks: these are too short to show otherwise
     ann, walk_id = Walker(app, "ann"), new_id()
     ann.start(walk_id)
     first = track(5)
@@ -417,6 +419,7 @@ def test_streets_layer_is_public_split_at_jumps_and_private(app, people):
 
 
 def test_streets_layer_follows_new_points_and_the_bbox(app, people):
+    app.config["WALK_PRIVATE_ENDS_M"] = 0
     client = app.test_client()
     assert client.get("/api/walks/streets").get_json()["features"] == []
     ann, walk_id = Walker(app, "ann"), new_id()
@@ -428,6 +431,21 @@ def test_streets_layer_follows_new_points_and_the_bbox(app, people):
     bad = client.get("/api/walks/streets?bbox=1,2,3")
     assert bad.status_code == 400
     assert client.get("/api/walks/streets?user=ann").status_code == 400
+
+
+def test_streets_layer_leaves_out_the_ends_of_each_walk(app, people):
+    ann, walk_id = Walker(app, "ann"), new_id()
+    ann.start(walk_id)
+    points = track(60)  # about 800 m due east, from the connector's door
+    ann.points(walk_id, points)
+    [feature] = app.test_client().get("/api/walks/streets").get_json()["features"]
+    to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+    door = to_bng.transform(points[0]["lon"], points[0]["lat"])
+    drawn = [to_bng.transform(lon, lat) for lon, lat in feature["geometry"]["coordinates"]]
+    assert min(((x - door[0]) ** 2 + (y - door[1]) ** 2) ** 0.5 for x, y in drawn) >= 75 - 0.01
+    app.config["WALK_PRIVATE_ENDS_M"] = 0  # a new setting is a new app in practice; here, a new answer
+    [whole] = app.test_client().get("/api/walks/streets?bbox=-1.2,52.5,-1.0,52.7").get_json()["features"]
+    assert whole["geometry"]["coordinates"][0] == [points[0]["lon"], points[0]["lat"]]
 
 
 def test_walk_writes_leave_the_store_revision_alone(app, people):
