@@ -48,8 +48,11 @@ DEFAULTS: dict[str, Any] = {
     # in instance/secret_key on first run and keeps it. SESSION_COOKIE_SECURE sends the cookie over
     # HTTPS only (turn it on behind TLS). Failed logins are limited to LOGIN_RATE_LIMIT per client
     # address and per username, counted in RATELIMIT_STORAGE_URI (a Flask-Limiter storage URI;
-    # "memory://" counts per worker process, "redis://host:6379" across workers).
+    # "memory://" counts per worker process, "redis://host:6379" across workers). TRUSTED_PROXIES is
+    # how many reverse proxies stand in front of the app: their X-Forwarded-For and
+    # X-Forwarded-Proto headers are believed (0: none are, the client address is the connection's).
     "SECRET_KEY": None,
+    "TRUSTED_PROXIES": 0,
     "SESSION_COOKIE_SECURE": False,
     "LOGIN_RATE_LIMIT": "5 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -78,6 +81,7 @@ DEFAULTS: dict[str, Any] = {
 
 SHOW_UNVERIFIED_CHOICES = ("distinct", "hidden")
 MAX_PRIVATE_ENDS_M = 1000
+MAX_TRUSTED_PROXIES = 5
 
 _JSON_KEYS = {
     "NEED_WEIGHTS",
@@ -87,6 +91,7 @@ _JSON_KEYS = {
     "PLANNER_ALTERNATIVES",
     "PLANNER_SITE_CATEGORIES",
     "STALE_AFTER_DAYS",
+    "TRUSTED_PROXIES",
     "MAX_GPX_BYTES",
     "WALK_PRIVATE_ENDS_M",
     "MAX_PHOTO_BYTES",
@@ -162,6 +167,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
     check_planner(config)
     _check_tiles(config.get("BASEMAP_TILES"))
     _check_moderation(config)
+    _check_proxies(config)
     _check_walks(config)
     _check_photos(config)
     _check_uploads(config)
@@ -198,6 +204,15 @@ def _check_photos(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{key}: expected a whole number >= 1, got {value!r}")
         if most is not None and value > most:
             raise ConfigError(f"{key}: at most {most} (Pillow's decompression-bomb limit), got {value!r}")
+
+
+def _check_proxies(config: Mapping[str, Any]) -> None:
+    """``TRUSTED_PROXIES`` a whole number from 0 to 5."""
+    value = config.get("TRUSTED_PROXIES", DEFAULTS["TRUSTED_PROXIES"])
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"TRUSTED_PROXIES: expected a whole number from 0 to {MAX_TRUSTED_PROXIES}, got {value!r}"
+        )
 
 
 def _check_walks(config: Mapping[str, Any]) -> None:

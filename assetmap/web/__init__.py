@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assetmap.config import PROJECT_ROOT, load_config
 from assetmap.storage import open_store
@@ -34,6 +35,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(test_config))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]  # larger bodies get 413
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies:  # believe that many proxies' X-Forwarded-For/-Proto (client address, https)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from assetmap.web import api, auth, capture, errors, moderation, pages, planner, reports, search, vendor
     from assetmap.web.bulk import bp as bulk_bp

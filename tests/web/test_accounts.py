@@ -132,6 +132,39 @@ def test_failed_logins_are_limited_per_address(users):
     assert log_in(other).status_code == 302
 
 
+def proxied_app(users, proxies):
+    """The same store as ``users``, in an app told to trust ``proxies`` reverse proxies."""
+    from assetmap.web import create_app
+
+    config = {k: users.config[k] for k in ("DATABASE_URL", "TESTING", "WALK_NETWORK", "SECRET_KEY")}
+    return create_app(config | {"TRUSTED_PROXIES": proxies})
+
+
+def behind_the_proxy(app, client_address):
+    """A client whose requests all reach the app from the proxy at 10.0.0.1."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = client_address
+    return client
+
+
+def test_behind_a_trusted_proxy_failed_logins_are_counted_per_forwarded_address(users):
+    app = proxied_app(users, 1)
+    guesser = behind_the_proxy(app, "203.0.113.7")
+    for i in range(5):
+        assert log_in(guesser, username=f"guess{i}", password="wrong password!!").status_code == 200
+    assert log_in(guesser).status_code == 429
+    assert log_in(behind_the_proxy(app, "198.51.100.2")).status_code == 302  # someone else gets in
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_not_believed(users):
+    app = proxied_app(users, 0)
+    for i in range(5):  # a guesser cannot dodge the limit by making up X-Forwarded-For
+        client = behind_the_proxy(app, f"203.0.113.{i}")
+        assert log_in(client, username=f"guess{i}", password="wrong password!!").status_code == 200
+    assert log_in(behind_the_proxy(app, "198.51.100.2")).status_code == 429
+
+
 def test_failed_logins_are_limited_per_username_across_addresses(users):
     for i in range(5):
         client = users.test_client()
@@ -242,3 +275,9 @@ def test_cookie_security_and_rate_limit_storage_come_from_the_environment(tmp_pa
     assert config["RATELIMIT_STORAGE_URI"] == "redis://cache:6379"
     with pytest.raises(ConfigError, match="ASSETMAP_SESSION_COOKIE_SECURE: cannot read 'maybe'"):
         load_config(environ={"ASSETMAP_SESSION_COOKIE_SECURE": "maybe"}, instance_path=tmp_path / "none.json")
+    assert load_config(environ={}, instance_path=tmp_path / "none.json")["TRUSTED_PROXIES"] == 0
+    env = {"ASSETMAP_TRUSTED_PROXIES": "1"}
+    assert load_config(environ=env, instance_path=tmp_path / "none.json")["TRUSTED_PROXIES"] == 1
+    for bad in ("-1", "6", "1.5", "true"):
+        with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+            load_config(environ={"ASSETMAP_TRUSTED_PROXIES": bad}, instance_path=tmp_path / "none.json")
