@@ -321,6 +321,14 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def delete_walk(self, walk_id: str) -> Walk:
+        """Delete a walk with its points and its links to places, in one transaction; the places
+        themselves stay. Returns the walk as it was. Raises :class:`~assetmap.errors.NotFound`.
+
+        Raises :meth:`walk_revision` (the streets-walked layer changes), not :meth:`revision`.
+        """
+
+    @abstractmethod
     def walk(self, walk_id: str) -> Walk:
         """One walk with its counts; raises :class:`~assetmap.errors.NotFound`."""
 

@@ -897,6 +897,15 @@ class SqlStore(Store):
                 conn.execute(update(walks).where(walks.c.id == walk_id).values(stopped_at=stopped_at))
             return self._walk(conn, walk_id)
 
+    def delete_walk(self, walk_id: str) -> Walk:
+        with self._writer.begin() as conn:
+            gone = self._walk(conn, walk_id)  # NotFound for an unknown walk
+            conn.execute(delete(walk_assets).where(walk_assets.c.walk_id == walk_id))
+            conn.execute(delete(walk_points).where(walk_points.c.walk_id == walk_id))
+            conn.execute(delete(walks).where(walks.c.id == walk_id))
+            self._bump_walks(conn)
+        return gone
+
     def walk(self, walk_id: str) -> Walk:
         with self.engine.connect() as conn:
             return self._walk(conn, walk_id)

@@ -4,10 +4,12 @@ A connector (or officer, or admin) starts a walk with ``PUT /api/walks/<id>`` (t
 the phone made, so a retried start is harmless), sends its positions in batches to
 ``POST /api/walks/<id>/points`` (a retried batch never doubles a point) and stops it with
 ``POST /api/walks/<id>/stop``. A walk belongs to its account: another account writing to it gets
-403. ``/walks`` lists the account's walks (officers and admins see every account's) and takes a
-GPX file (``POST /walks/gpx``). ``GET /api/walks/streets`` is the public map layer of the streets walked,
-with no names and no time finer than a month, cached under the store's walk revision (walk writes
-leave the store revision, and so the coverage caches, alone). See ``docs/walks.md``.
+403. ``/walks`` lists the account's walks (officers and admins see every account's), takes a
+GPX file (``POST /walks/gpx``) and deletes a walk (``POST /walks/<id>/delete``: its own account's,
+or any by an admin; the places added on it stay). ``GET /api/walks/streets`` is the public map
+layer of the streets walked, with no names and no time finer than a month, cached under the
+store's walk revision (walk writes leave the store revision, and so the coverage caches, alone).
+See ``docs/walks.md``.
 """
 
 from __future__ import annotations
@@ -248,6 +250,30 @@ def upload_gpx() -> ResponseReturnValue:
     return redirect(url_for("walks.walks_page"), code=303)
 
 
+@bp.post("/walks/<walk_id>/delete")
+@roles_required(*WALKERS)
+def delete(walk_id: str) -> ResponseReturnValue:
+    """Delete a walk with its points and links (its own account's, or any by an admin); to /walks."""
+    user, store = _account(), get_store()
+    try:
+        walk = store.walk(parse_walk_id(walk_id))
+        if not _may_delete(user, walk):
+            raise Forbidden("this walk belongs to another account")
+        gone = store.delete_walk(walk.id)
+    except NotFound:  # a second press of the button, or another tab, got there first
+        flash("That walk is not stored (perhaps already deleted).")
+    else:
+        flash(
+            f"Walk started {gone.started_at:%Y-%m-%d %H:%M} UTC deleted, with its {gone.points} points; "
+            "the places added on it stay on the map."
+        )
+    return redirect(url_for("walks.walks_page"), code=303)
+
+
+def _may_delete(user: User, walk: Walk) -> bool:
+    return walk.username == user.username or user.role is Role.ADMIN
+
+
 def _gpx_bytes(limit: int) -> bytes:
     """The uploaded file's bytes, reading at most one byte past ``limit``."""
     if request.content_length is not None and request.content_length > limit + 64 * 1024:  # form overhead
@@ -265,7 +291,9 @@ def _page(*, error: str | None = None) -> str:
     rows = []
     for walk in store.walks(username=None if everyone else user.username):
         pieces = walks.route_pieces(store.walk_points(walk.id))
-        rows.append({"walk": walk, "km": walks.length_m(pieces) / 1000})
+        rows.append(
+            {"walk": walk, "km": walks.length_m(pieces) / 1000, "may_delete": _may_delete(user, walk)}
+        )
     limit = int(current_app.config["MAX_GPX_BYTES"])
     return render_template(
         "walks.html", rows=rows, everyone=everyone, error=error, max_mb=f"{limit / 1_048_576:g}"

@@ -204,3 +204,35 @@ def test_walk_routes_have_two_points_or_more_and_meet_the_bbox(store):
     assert [p.t for p in routes[0].points] == sorted(p.t for p in routes[0].points)
     assert [r.walk_id for r in store.walk_routes(bbox=(-1.13, 52.62, -1.12, 52.63))] == [east]
     assert store.walk_routes(bbox=(-1.0, 52.0, -0.9, 52.1)) == []
+
+
+def test_a_deleted_walk_is_gone_with_its_points_and_links_but_not_its_places(store):
+    walk_id, other = new_id(), new_id()
+    store.start_walk(walk_id, username="ann", started_at=T0)
+    store.start_walk(other, username="ann", started_at=T0)
+    store.add_walk_points(walk_id, points(5))
+    store.add_walk_points(other, points(3, lat=52.63))
+    cafe = store.add_asset(Asset("cafe", "Corner café", -1.135, 52.625), actor="ann")
+    store.link_walk_asset(walk_id, cafe.id, action="added")
+    store.link_walk_asset(other, cafe.id, action="seen")
+    revision, walked = store.revision(), store.walk_revision()
+    gone = store.delete_walk(walk_id)
+    assert (gone.id, gone.points, gone.assets_added) == (walk_id, 5, 1)
+    with pytest.raises(NotFound):
+        store.walk(walk_id)
+    with pytest.raises(NotFound):
+        store.walk_points(walk_id)
+    assert [w.id for w in store.walks()] == [other]
+    assert [r.walk_id for r in store.walk_routes()] == [other]
+    assert store.walk_assets(other) == [(cafe.id, "seen")]  # the other walk keeps its link
+    assert store.get_asset(cafe.id).name == "Corner café"  # the place stays
+    assert store.walk_revision() > walked and store.revision() == revision
+
+
+def test_deleting_an_unknown_walk_is_not_found_and_changes_nothing(store):
+    walk_id = new_id()
+    store.start_walk(walk_id, username="ann", started_at=T0)
+    walked = store.walk_revision()
+    with pytest.raises(NotFound):
+        store.delete_walk(new_id())
+    assert [w.id for w in store.walks()] == [walk_id] and store.walk_revision() == walked

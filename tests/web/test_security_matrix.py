@@ -43,6 +43,7 @@ WHO_MAY: dict[str, frozenset[str]] = {
     "walks.add_points": ACCOUNTS,
     "walks.stop": ACCOUNTS,
     "walks.upload_gpx": ACCOUNTS,
+    "walks.delete": ACCOUNTS,  # and only the walk's own account or an admin (tests/web/test_walks.py)
     "editing.save": ACCOUNTS,  # and the ward rule (tests/web/test_editing.py)
     "moderation.decide": MODERATORS,
     "photos.remove": MODERATORS,  # and the ward rule (tests/web/test_photos.py)

@@ -470,3 +470,63 @@ def test_ward_page_says_how_far_was_walked_in_the_ward(app, people):
     ann.points(walk_id, points)
     west = client.get("/wards/W1").get_data(as_text=True)
     assert re.search(r"0\.[56] km walked in this ward on patch walks", west)
+
+
+# -- deleting a walk -------------------------------------------------------------------------------
+def delete(walker, walk_id, *, follow=False):
+    form = {"csrf_token": walker.csrf}
+    return walker.client.post(f"/walks/{walk_id}/delete", data=form, follow_redirects=follow)
+
+
+def test_a_connector_deletes_their_walk_and_its_places_stay(app, people):
+    ann, walk_id = Walker(app, "ann"), new_id()
+    ann.start(walk_id)
+    ann.points(walk_id, track(60))
+    placed = ann.send("POST", "/api/submissions", submission(walk_id=walk_id)).get_json()["asset"]["id"]
+    page = ann.client.get("/walks").get_data(as_text=True)
+    assert f'action="/walks/{walk_id}/delete"' in page
+    assert len(app.test_client().get("/api/walks/streets").get_json()["features"]) == 1
+    response = delete(ann, walk_id)
+    assert response.status_code == 303 and response.location == "/walks"
+    page = ann.client.get("/walks").get_data(as_text=True)
+    assert "deleted, with its 60 points; the places added on it stay on the map." in page
+    assert "No walks yet." in page
+    assert app.test_client().get("/api/walks/streets").get_json()["features"] == []  # not the cached layer
+    with app.app_context():
+        assert get_store().walks() == []
+        assert get_store().get_asset(placed).name == "Corner café"
+    again = delete(ann, walk_id, follow=True)  # a second press
+    assert (
+        again.status_code == 200
+        and "That walk is not stored (perhaps already deleted)." in again.get_data(as_text=True)
+    )
+
+
+def test_only_the_walks_account_or_an_admin_deletes_it(app, people):
+    ann, bob, olga, walk_id = Walker(app, "ann"), Walker(app, "bob"), Walker(app, "olga"), new_id()
+    with app.app_context():
+        get_store().create_user("ada", PASSWORD, role="admin")
+    ann.start(walk_id)
+    ann.points(walk_id, track(5))
+    assert f"/walks/{walk_id}/delete" not in olga.client.get("/walks").get_data(as_text=True)  # sees, may not
+    for other in (bob, olga):
+        refused = delete(other, walk_id)
+        assert refused.status_code == 403
+        assert "this walk belongs to another account" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert get_store().walk(walk_id).points == 5
+    ada = Walker(app, "ada")
+    assert f"/walks/{walk_id}/delete" in ada.client.get("/walks").get_data(as_text=True)
+    assert delete(ada, walk_id).status_code == 303
+    with app.app_context():
+        assert get_store().walks() == []
+
+
+def test_a_bad_walk_id_to_delete_is_400_and_the_csrf_token_is_needed(app, people):
+    ann, walk_id = Walker(app, "ann"), new_id()
+    ann.start(walk_id)
+    assert delete(ann, "not-a-uuid").status_code == 400
+    forged = ann.client.post(f"/walks/{walk_id}/delete", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    with app.app_context():
+        assert [w.id for w in get_store().walks()] == [walk_id]
