@@ -77,12 +77,7 @@ def list_photos(asset_id: str) -> ResponseReturnValue:
 @roles_required(*CAPTURERS)
 def upload(asset_id: str) -> ResponseReturnValue:
     """Check, clean and store one uploaded photo (a repeated client_id gets the stored one back)."""
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
-    store = get_store()
-    asset = store.get_asset(asset_id)  # NotFound -> 404
-    if not can_edit_in_ward(user, asset.ward_code):
-        raise Forbidden("this place is outside the wards your account may add photos to")
+    user, store = _in_ward(asset_id, "add photos to")
     client_id = parse_client_id(request.form.get("client_id"))
     repeat = _repeated(store, user, client_id, asset_id)
     if repeat is not None:
@@ -131,12 +126,7 @@ def photo_file(photo_id: str) -> ResponseReturnValue:
 @roles_required(*REMOVERS)
 def remove(asset_id: str, photo_id: str) -> ResponseReturnValue:
     """Take a photo down (an officer's or admin's form on the asset page); back to that page."""
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
-    store = get_store()
-    asset = store.get_asset(asset_id)  # NotFound -> 404
-    if not can_edit_in_ward(user, asset.ward_code):
-        raise Forbidden("this place is outside the wards your account may moderate")
+    user, store = _in_ward(asset_id, "moderate")
     reason = " ".join((request.form.get("reason") or "").split())
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"reason: too long (at most {MAX_REASON} characters)")
@@ -175,6 +165,18 @@ def photo_json(photo: Photo) -> dict[str, Any]:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _in_ward(asset_id: str, doing: str) -> tuple[User, Store]:
+    """The account and the store, once the asset is known (else 404) and in the account's wards
+    (else 403: "this place is outside the wards your account may <doing>")."""
+    user = current_account()
+    assert user is not None  # roles_required let only accounts through
+    store = get_store()
+    asset = store.get_asset(asset_id)  # NotFound -> 404
+    if not can_edit_in_ward(user, asset.ward_code):
+        raise Forbidden(f"this place is outside the wards your account may {doing}")
+    return user, store
+
+
 def _repeated(store: Store, user: User, client_id: str, asset_id: str) -> ResponseReturnValue | None:
     """The answer to an upload id already used, or None for a new one."""
     try:

@@ -10,7 +10,7 @@ app itself.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,6 +40,19 @@ def load_leicester(path: Path) -> SqlStore:
     store.migrate()
     for _step, _summary in load_pack(store, Path(load_config()["DATA_PACK"])):
         pass
+    return store
+
+
+def load_zoo(path: Path, accounts: Mapping[str, str], password: str) -> SqlStore:
+    """A migrated SQLite store at ``path`` holding the web zoo (``tests/conftest.py``) and
+    ``accounts`` (username -> role, each with ``password``); left open."""
+    from tests.conftest import load_web_zoo
+
+    store = open_store(f"sqlite:///{path}")
+    store.migrate()
+    load_web_zoo(store)
+    for username, role in accounts.items():
+        store.create_user(username, password, role=role)
     return store
 
 

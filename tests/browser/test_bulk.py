@@ -11,9 +11,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.live import serve
+from tests.browser.live import load_zoo, serve
 from tests.browser.test_accessibility import no_blocking_violations
-from tests.conftest import load_web_zoo
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +30,9 @@ CSV = (
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This module's app (overrides the Leicester one for the ``page`` and ``watch`` fixtures)."""
-    from assetmap.storage import open_store
-
     folder = tmp_path_factory.mktemp("bulk")
+    load_zoo(folder / "zoo.sqlite", {"olga": "officer"}, PASSWORD).close()
     url = f"sqlite:///{folder / 'zoo.sqlite'}"
-    store = open_store(url)
-    store.migrate()
-    load_web_zoo(store)
-    store.create_user("olga", PASSWORD, role="officer")
-    store.close()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ASSETMAP_BULK_DIR", str(folder / "pending"))
         env.setenv("ASSETMAP_MAX_REQUEST_BYTES", str(MAX_REQUEST))

@@ -8,9 +8,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import TIMEOUT_MS, Watch
-from tests.browser.live import serve
+from tests.browser.live import load_zoo, serve
 from tests.browser.test_moderation import no_blocking_violations
-from tests.conftest import load_web_zoo
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +21,9 @@ NAME = "Corner <b>café</b>"
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This module's app: the web zoo and one connector."""
-    from assetmap.storage import open_store
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('capture') / 'zoo.sqlite'}"
-    store = open_store(url)
-    store.migrate()
-    load_web_zoo(store)
-    store.create_user("ann", PASSWORD, role="connector")
-    store.close()
-    with serve(url) as base:
+    path = tmp_path_factory.mktemp("capture") / "zoo.sqlite"
+    load_zoo(path, {"ann": "connector"}, PASSWORD).close()
+    with serve(f"sqlite:///{path}") as base:
         yield base
 
 

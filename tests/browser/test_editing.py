@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.live import serve
+from tests.browser.live import load_zoo, serve
 from tests.browser.test_accessibility import no_blocking_violations
-from tests.conftest import load_web_zoo
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +30,11 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    from assetmap.storage import open_store
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('editing') / 'zoo.sqlite'}"
-    store = open_store(url)
-    store.migrate()
-    load_web_zoo(store)
+    path = tmp_path_factory.mktemp("editing") / "zoo.sqlite"
+    store = load_zoo(path, {"ann": "connector"}, PASSWORD)
     ids = {a.name: str(a.id) for a in store.assets()}
-    store.create_user("ann", PASSWORD, role="connector")
     store.close()
+    url = f"sqlite:///{path}"
     with serve(url) as base:
         yield Served(base, url, ids["Bench"], ids["Café"])
 

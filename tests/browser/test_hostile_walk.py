@@ -20,9 +20,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import IMG_NAME, SCRIPT_NAME, TIMEOUT_MS, Watch, open_map_page
-from tests.browser.live import serve
+from tests.browser.live import load_zoo, serve
 from tests.browser.test_escaping import INJECTED
-from tests.conftest import load_web_zoo
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +37,9 @@ PDF_ACTIONS = (b"/JavaScript", b"/JS", b"/OpenAction", b"/AA", b"/Launch")
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This module's app: the web zoo, a connector and an officer (overrides the Leicester app)."""
-    from assetmap.storage import open_store
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'zoo.sqlite'}"
-    store = open_store(url)
-    store.migrate()
-    load_web_zoo(store)
-    store.create_user("connie", PASSWORD, role="connector")
-    store.create_user("olga", PASSWORD, role="officer")
-    store.close()
-    with serve(url) as base:
+    path = tmp_path_factory.mktemp("hostile") / "zoo.sqlite"
+    load_zoo(path, {"connie": "connector", "olga": "officer"}, PASSWORD).close()
+    with serve(f"sqlite:///{path}") as base:
         yield base
 
 

@@ -15,9 +15,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.live import serve
+from tests.browser.live import load_zoo, serve
 from tests.browser.test_accessibility import no_blocking_violations
-from tests.conftest import load_web_zoo
 
 pytestmark = pytest.mark.browser
 
@@ -34,15 +33,11 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from assetmap.photos import clean_photo
-    from assetmap.storage import open_store
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('photo-removal') / 'zoo.sqlite'}"
-    store = open_store(url)
-    store.migrate()
-    load_web_zoo(store)
+    path = tmp_path_factory.mktemp("photo-removal") / "zoo.sqlite"
+    store = load_zoo(path, {"olga": "officer"}, PASSWORD)
     cafe = next(a for a in store.assets() if a.name == "Café")
     assert cafe.id is not None
-    store.create_user("olga", PASSWORD, role="officer")
     raw = BytesIO()
     Image.new("RGB", (320, 200), (40, 120, 200)).save(raw, "JPEG")
     clean = clean_photo(raw.getvalue(), max_bytes=10_000_000, max_pixels=40_000_000)
@@ -50,7 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         cafe.id, clean.data, width=clean.width, height=clean.height, client_id="browser-1", actor="ann"
     )
     store.close()
-    with serve(url) as base:
+    with serve(f"sqlite:///{path}") as base:
         yield Served(base, cafe.id, photo.id)
 
 

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
-from tests.browser.live import serve
+from tests.browser.live import load_zoo, serve
 from tests.browser.test_accessibility import no_blocking_violations
-from tests.conftest import load_web_zoo
 
 pytestmark = pytest.mark.browser
 
@@ -23,15 +22,9 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This module's app (overrides the Leicester one for the ``page`` and ``watch`` fixtures)."""
-    from assetmap.storage import open_store
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('walks-page') / 'zoo.sqlite'}"
-    store = open_store(url)
-    store.migrate()
-    load_web_zoo(store)
-    store.create_user("ann", PASSWORD, role="connector")
-    store.close()
-    with serve(url) as base:
+    path = tmp_path_factory.mktemp("walks-page") / "zoo.sqlite"
+    load_zoo(path, {"ann": "connector"}, PASSWORD).close()
+    with serve(f"sqlite:///{path}") as base:
         yield base
 
 
