@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from assetmap import lifecycle, taxonomy
 from assetmap.accounts import Role, can_edit_in_ward, username_key
 from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
-from assetmap.models import ACCESS_ATTRIBUTES, Asset, AuditEvent, Status
+from assetmap.models import ACCESS_ATTRIBUTES, Asset, AuditEvent, Photo, Status
 from assetmap.storage.base import AssetQuery, Store
 from assetmap.web import get_store
 from assetmap.web.auth import current_account, roles_required
@@ -48,6 +48,7 @@ class QueueItem:
     asset: Asset
     ward: str | None
     candidates: list[tuple[Asset, float]]
+    photos: list[Photo]  # shown small, so a photo is checked with its place
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,10 @@ def queue() -> ResponseReturnValue:
     first = (int(page) - 1) * QUEUE_PAGE_SIZE
     shown = reported[first : first + QUEUE_PAGE_SIZE]  # merge candidates are looked up for these only
     names = _ward_names(store)
-    items = [QueueItem(a, names.get(a.ward_code or ""), _candidates(store, a)) for a in shown]
+    items = [
+        QueueItem(a, names.get(a.ward_code or ""), _candidates(store, a), store.photos(str(a.id)))
+        for a in shown
+    ]
     return render_template(
         "moderation.html",
         items=items,

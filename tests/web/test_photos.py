@@ -399,3 +399,14 @@ def test_a_bad_removal_is_refused_and_removes_nothing(app, zoo, case, expected):
     assert response.status_code == status
     assert text in response.get_data(as_text=True)
     assert app.test_client().get(photo["url"]).status_code == 200
+
+
+def test_the_moderation_queue_shows_a_reported_places_photos(app, zoo):
+    photo = Uploader(app, "ann").upload(zoo["reported"]).get_json()["photo"]
+    script_photo = Uploader(app, "ann").upload(zoo["script"]).get_json()["photo"]
+    page = Uploader(app, "olga").client.get("/moderation").get_data(as_text=True)
+    assert re.search(rf'<img class="queue-photo" src="{photo["url"]}" alt="Photo 1 of Green bench"', page)
+    alt = "Photo 1 of &lt;script&gt;alert(1)&lt;/script&gt;"
+    assert re.search(rf'<img class="queue-photo" src="{script_photo["url"]}" alt="{re.escape(alt)}"', page)
+    assert SCRIPT not in page
+    assert page.count('class="queue-photo"') == 2  # the two reported places with a photo, no others
