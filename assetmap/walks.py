@@ -169,8 +169,8 @@ def without_ends(
     ``radius_m`` metres (EPSG:27700) is cut out; each circle's centre is moved off the true point by
     up to ``radius_m / 2``, in a direction and by a distance fixed by ``seed`` (the walk's id: the
     same walk is always cut the same way). Everything within ``radius_m / 2`` of either end is
-    always gone, and where the cut edge lies does not tell where the walk began. ``radius_m`` 0
-    keeps everything.
+    always gone, and the cut edge is at no fixed distance from where the walk began. ``radius_m``
+    0 keeps everything.
 
     >>> line = LineString([(-1.13, 52.63), (-1.13, 52.64)])  # about 1.1 km due north
     >>> [trimmed] = without_ends([line], seed="walk-1")

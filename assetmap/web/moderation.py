@@ -18,13 +18,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from assetmap import lifecycle, taxonomy
-from assetmap.accounts import Role, can_edit_in_ward, username_key
+from assetmap.accounts import Role, User, can_edit_in_ward, username_key
 from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, AuditEvent, Photo, Status
 from assetmap.storage.base import AssetQuery, Store
 from assetmap.web import get_store
 from assetmap.web.auth import current_account, roles_required
-from assetmap.web.photos import shown_photos
+from assetmap.web.photos import may_remove, shown_photos
 
 bp = Blueprint("moderation", __name__)
 
@@ -168,6 +168,7 @@ def asset_page(asset_id: str) -> ResponseReturnValue:
     viewer = current_account()
     insider = viewer is not None and viewer.role in MODERATORS
     history = _history(store, store.audit(asset_id), insider=insider)
+    photos = shown_photos(store, asset)
     merged = next((row.merged_into for row in reversed(history) if row.merged_into), None)
     target = _maybe_asset(store, merged) if asset.status is Status.MERGED and merged else None
     return render_template(
@@ -180,9 +181,16 @@ def asset_page(asset_id: str) -> ResponseReturnValue:
         insider=insider,
         merged_into=target,
         actions=[a for a in ("verify", "close") if asset.status in ACTIONS[a][1]] if insider else [],
-        photos=shown_photos(store, asset),
-        may_remove_photos=insider and viewer is not None and can_edit_in_ward(viewer, asset.ward_code),
+        photos=photos,
+        removable=_removable(viewer, asset, photos),
     )
+
+
+def _removable(viewer: User | None, asset: Asset, photos: list[Photo]) -> set[str]:
+    """The ids of the photos ``viewer`` may take down (the page shows a form under each)."""
+    if viewer is None or not can_edit_in_ward(viewer, asset.ward_code):
+        return set()
+    return {p.id for p in photos if may_remove(viewer, p)}
 
 
 def _history(store: Store, events: list[AuditEvent], *, insider: bool) -> list[HistoryRow]:

@@ -7,8 +7,9 @@ PNG or WebP in; an upright JPEG with no metadata out) and stored with an audit e
 the same ``client_id`` gets the same photo back (``"repeat": true``); the same id from another
 account is refused with 409. ``GET /photos/<id>.jpg`` serves the stored JPEG: to the public only
 while the asset itself is shown on the public maps (``SHOW_UNVERIFIED``), to accounts always.
-``POST /assets/<asset_id>/photos/<photo_id>/remove`` (the form under each photo on the asset's
-page, officers and admins) takes a photo down: its bytes are erased and the removal is audited.
+``POST /assets/<asset_id>/photos/<photo_id>/remove`` (the form under a photo on the asset's page:
+officers and admins for any photo, connectors for their own) takes a photo down: its bytes are
+erased and the removal is audited.
 See ``docs/photos.md``.
 """
 
@@ -36,7 +37,7 @@ UPLOAD_SLACK = 64 * 1024
 # Photo ids never change and neither do their bytes; the hour only bounds how long a cached copy
 # outlives the asset being hidden or closed. The ETag makes a revalidation cheap.
 MAX_AGE_S = 3600
-REMOVERS = (Role.OFFICER, Role.ADMIN)
+REMOVERS = (Role.OFFICER, Role.ADMIN)  # may take down any photo in their wards; others their own
 MAX_REASON = 500  # characters of a removal's reason, as for a moderation decision
 
 
@@ -123,16 +124,24 @@ def photo_file(photo_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/assets/<asset_id>/photos/<photo_id>/remove")
-@roles_required(*REMOVERS)
+@roles_required(*CAPTURERS)
 def remove(asset_id: str, photo_id: str) -> ResponseReturnValue:
-    """Take a photo down (an officer's or admin's form on the asset page); back to that page."""
-    user, store = _in_ward(asset_id, "moderate")
+    """Take a photo down (the form under it on the asset page); back to that page."""
+    user, store = _in_ward(asset_id, "change")
+    shown = next((p for p in store.photos(asset_id) if p.id == photo_id), None)
+    if shown is not None and not may_remove(user, shown):
+        raise Forbidden("only an officer or an administrator may take down a photo someone else added")
     reason = " ".join((request.form.get("reason") or "").split())
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"reason: too long (at most {MAX_REASON} characters)")
     _, done = store.remove_photo(asset_id, photo_id, actor=user.username, reason=reason or None)
     flash("Photo removed." if done else "That photo had already been removed.")
     return redirect(url_for("moderation.asset_page", asset_id=asset_id))
+
+
+def may_remove(user: User | None, photo: Photo) -> bool:
+    """Whether ``user`` may take ``photo`` down (the ward rule is checked with the asset)."""
+    return user is not None and (user.role in REMOVERS or photo.created_by == user.username)
 
 
 # -- shared with the asset page --------------------------------------------------------------------

@@ -363,19 +363,37 @@ def test_a_retried_upload_does_not_bring_a_removed_photo_back(app, zoo):
     assert photo_count(app) == 1
 
 
-def test_only_officers_and_admins_in_their_wards_take_photos_down(app, zoo):
+def test_others_photos_are_taken_down_only_by_officers_and_admins_in_their_wards(app, zoo):
     photo = Uploader(app, "ann").upload(zoo["cafe"]).get_json()["photo"]  # the café is in W1
     with app.app_context():
         get_store().create_user("oscar", PASSWORD, role="officer", wards=["W2"])
-    ann_page = Uploader(app, "ann").client.get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
+    bob = Uploader(app, "bob")
+    bob_page = bob.client.get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
     oscar = Uploader(app, "oscar")
     oscar_page = oscar.client.get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
-    assert "Remove this photo" not in ann_page and "Remove this photo" not in oscar_page
-    assert remove(Uploader(app, "ann"), zoo["cafe"], photo["id"]).status_code == 403
+    assert "Remove this photo" not in bob_page and "Remove this photo" not in oscar_page
+    refused = remove(bob, zoo["cafe"], photo["id"])  # a connector, not the one who added it
+    assert refused.status_code == 403
+    assert "only an officer or an administrator may take down a photo someone else added" in refused.get_data(
+        as_text=True
+    )
     refused = remove(oscar, zoo["cafe"], photo["id"])
     assert refused.status_code == 403
-    assert "outside the wards your account may moderate" in refused.get_data(as_text=True)
+    assert "outside the wards your account may change" in refused.get_data(as_text=True)
     assert app.test_client().get(photo["url"]).status_code == 200
+
+
+def test_a_connector_takes_down_a_photo_they_added(app, zoo):
+    ann = Uploader(app, "ann")
+    mine = ann.upload(zoo["cafe"]).get_json()["photo"]
+    theirs = Uploader(app, "bob").upload(zoo["cafe"], jpeg((60, 60))).get_json()["photo"]
+    page = ann.client.get(f"/assets/{zoo['cafe']}").get_data(as_text=True)
+    assert f"/photos/{mine['id']}/remove" in page and f"/photos/{theirs['id']}/remove" not in page
+    response = remove(ann, zoo["cafe"], mine["id"], reason="the wrong café")
+    assert response.status_code == 302
+    assert "Photo removed." in ann.client.get(response.location).get_data(as_text=True)
+    assert app.test_client().get(mine["url"]).status_code == 404
+    assert app.test_client().get(theirs["url"]).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ WHO_MAY: dict[str, frozenset[str]] = {
     "walks.delete": ACCOUNTS,  # and only the walk's own account or an admin (tests/web/test_walks.py)
     "editing.save": ACCOUNTS,  # and the ward rule (tests/web/test_editing.py)
     "moderation.decide": MODERATORS,
-    "photos.remove": MODERATORS,  # and the ward rule (tests/web/test_photos.py)
+    "photos.remove": ACCOUNTS,  # others' photos: officers and admins only (tests/web/test_photos.py)
     "bulk.preview": MODERATORS,
     "bulk.commit": MODERATORS,
 }
