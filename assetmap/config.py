@@ -167,20 +167,34 @@ def validate_config(config: Mapping[str, Any]) -> None:
     check_planner(config)
     _check_tiles(config.get("BASEMAP_TILES"))
     _check_moderation(config)
-    _check_proxies(config)
+    _whole_setting(config, "TRUSTED_PROXIES", least=0, most=MAX_TRUSTED_PROXIES)
     _check_walks(config)
     _check_photos(config)
     _check_uploads(config)
 
 
+def _whole_setting(
+    config: Mapping[str, Any], key: str, *, least: int, most: int | None = None, unit: str = ""
+) -> int:
+    """The setting ``key`` (or its default), checked to be a whole number (not a bool) from ``least``
+    to ``most``; ``unit`` names what it counts in the message ("of days")."""
+    value = config.get(key, DEFAULTS[key])
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < least
+        or (most is not None and value > most)
+    ):
+        span = f">= {least}" if most is None else f"from {least} to {most}"
+        raise ConfigError(f"{key}: expected a whole number{unit} {span}, got {value!r}")
+    return value
+
+
 def _check_uploads(config: Mapping[str, Any]) -> None:
     """Upload limits whole numbers >= 1, a bulk file no larger than a request may be."""
-    for key in ("MAX_REQUEST_BYTES", "MAX_BULK_BYTES", "MAX_BULK_ROWS"):
-        value = config.get(key, DEFAULTS[key])
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{key}: expected a whole number >= 1, got {value!r}")
-    request_bytes = config.get("MAX_REQUEST_BYTES", DEFAULTS["MAX_REQUEST_BYTES"])
-    bulk_bytes = config.get("MAX_BULK_BYTES", DEFAULTS["MAX_BULK_BYTES"])
+    request_bytes = _whole_setting(config, "MAX_REQUEST_BYTES", least=1)
+    bulk_bytes = _whole_setting(config, "MAX_BULK_BYTES", least=1)
+    _whole_setting(config, "MAX_BULK_ROWS", least=1)
     if bulk_bytes > request_bytes:
         raise ConfigError(
             f"MAX_BULK_BYTES ({bulk_bytes}) is larger than MAX_REQUEST_BYTES ({request_bytes}): "
@@ -197,29 +211,13 @@ PILLOW_MAX_PIXELS = 89_478_485
 
 def _check_photos(config: Mapping[str, Any]) -> None:
     """``MAX_PHOTO_BYTES`` a whole number >= 1; ``MAX_PHOTO_PIXELS`` one from 1 to Pillow's limit."""
-    limits = {"MAX_PHOTO_BYTES": None, "MAX_PHOTO_PIXELS": PILLOW_MAX_PIXELS}
-    for key, most in limits.items():
-        value = config.get(key, DEFAULTS[key])
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{key}: expected a whole number >= 1, got {value!r}")
-        if most is not None and value > most:
-            raise ConfigError(f"{key}: at most {most} (Pillow's decompression-bomb limit), got {value!r}")
-
-
-def _check_proxies(config: Mapping[str, Any]) -> None:
-    """``TRUSTED_PROXIES`` a whole number from 0 to 5."""
-    value = config.get("TRUSTED_PROXIES", DEFAULTS["TRUSTED_PROXIES"])
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TRUSTED_PROXIES:
-        raise ConfigError(
-            f"TRUSTED_PROXIES: expected a whole number from 0 to {MAX_TRUSTED_PROXIES}, got {value!r}"
-        )
+    _whole_setting(config, "MAX_PHOTO_BYTES", least=1)
+    _whole_setting(config, "MAX_PHOTO_PIXELS", least=1, most=PILLOW_MAX_PIXELS)
 
 
 def _check_walks(config: Mapping[str, Any]) -> None:
     """``MAX_GPX_BYTES`` a whole number >= 1; ``WALK_PRIVATE_ENDS_M`` a number of metres, 0 to 1000."""
-    value = config.get("MAX_GPX_BYTES", DEFAULTS["MAX_GPX_BYTES"])
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"MAX_GPX_BYTES: expected a whole number of bytes >= 1, got {value!r}")
+    _whole_setting(config, "MAX_GPX_BYTES", least=1, unit=" of bytes")
     ends = config.get("WALK_PRIVATE_ENDS_M", DEFAULTS["WALK_PRIVATE_ENDS_M"])
     if isinstance(ends, bool) or not isinstance(ends, int | float) or not 0 <= ends <= MAX_PRIVATE_ENDS_M:
         raise ConfigError(
@@ -229,9 +227,7 @@ def _check_walks(config: Mapping[str, Any]) -> None:
 
 def _check_moderation(config: Mapping[str, Any]) -> None:
     """``STALE_AFTER_DAYS`` a whole number >= 1; ``SHOW_UNVERIFIED`` one of the choices."""
-    days = config.get("STALE_AFTER_DAYS", DEFAULTS["STALE_AFTER_DAYS"])
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ConfigError(f"STALE_AFTER_DAYS: expected a whole number of days >= 1, got {days!r}")
+    _whole_setting(config, "STALE_AFTER_DAYS", least=1, unit=" of days")
     show = config.get("SHOW_UNVERIFIED", DEFAULTS["SHOW_UNVERIFIED"])
     if show not in SHOW_UNVERIFIED_CHOICES:
         raise ConfigError(

@@ -8,15 +8,23 @@ CRS, or with a CRS other than the one asked for, raises: it is never silently re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import geopandas as gpd
 import numpy as np
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from assetmap.errors import InvalidInput
 
 WGS84 = "EPSG:4326"
 BNG = "EPSG:27700"
+
+
+@cache
+def transformer(source: str, target: str) -> Transformer:
+    """A ``[lon, lat]``-ordered transformer between two CRS, made once per pair (making one takes
+    milliseconds); pyproj transformers are thread-safe since 3.1."""
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 from pyproj import Transformer
 
 from assetmap.errors import InvalidInput
-from assetmap.geo import BNG, WGS84
+from assetmap.geo import BNG, WGS84, transformer
 from assetmap.models import Asset, Status
 
 STALE_ACTOR = "system:stale"
@@ -58,7 +58,7 @@ def due_for_stale(assets: Sequence[Asset], *, now: datetime, after_days: int) ->
 
 
 def _to_bng() -> Transformer:
-    return Transformer.from_crs(WGS84, BNG, always_xy=True)
+    return transformer(WGS84, BNG)
 
 
 def search_box(asset: Asset, *, radius_m: float = MERGE_RADIUS_M) -> tuple[float, float, float, float]:
@@ -68,7 +68,7 @@ def search_box(asset: Asset, *, radius_m: float = MERGE_RADIUS_M) -> tuple[float
     bounds taken back to lon/lat, so the box is never too small.
     """
     x, y = _to_bng().transform(asset.lon, asset.lat)
-    back = Transformer.from_crs(BNG, WGS84, always_xy=True)
+    back = transformer(BNG, WGS84)
     return back.transform_bounds(x - radius_m, y - radius_m, x + radius_m, y + radius_m)
 
 

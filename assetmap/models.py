@@ -156,7 +156,7 @@ class AuditEvent:
     """One create, update or status change of an asset: who, when, before and after."""
 
     asset_id: str
-    action: str  # "create", "update" or "status"
+    action: str  # "create", "update", "status", "photo" or "photo removed"
     actor: str
     at: datetime
     before: dict[str, Any] | None

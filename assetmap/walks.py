@@ -29,7 +29,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from assetmap.errors import InvalidInput
-from assetmap.geo import BNG, WGS84, check_points
+from assetmap.geo import BNG, WGS84, check_points, transformer
 from assetmap.models import WalkPoint, WalkRoute
 
 MAX_STEP_M = 100.0
@@ -42,11 +42,11 @@ PRIVATE_ENDS_M = 150.0  # the public layer leaves out at least half this around 
 
 
 def _to_bng() -> Transformer:
-    return Transformer.from_crs(WGS84, BNG, always_xy=True)
+    return transformer(WGS84, BNG)
 
 
 def _to_wgs84() -> Transformer:
-    return Transformer.from_crs(BNG, WGS84, always_xy=True)
+    return transformer(BNG, WGS84)
 
 
 def _reproject(geoms: Sequence[BaseGeometry], transformer: Transformer) -> np.ndarray:

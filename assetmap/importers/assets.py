@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,12 +100,6 @@ class RowProblems(InvalidInput):
         self.problems = list(problems)
 
 
-@cache
-def _bng_to_wgs84() -> Transformer:
-    """Made once (some milliseconds each time); pyproj transformers are thread-safe since 3.1."""
-    return Transformer.from_crs(geo.BNG, geo.WGS84, always_xy=True)
-
-
 def _location(record: Mapping[str, Any], postcodes: PostcodeIndex | None) -> tuple[float, float]:
     """``(lon, lat)`` from lon/lat, else easting/northing (British National Grid), else a postcode."""
     lon = _number(record.get("lon", record.get("longitude")), "longitude")
@@ -114,7 +108,7 @@ def _location(record: Mapping[str, Any], postcodes: PostcodeIndex | None) -> tup
         return lon, lat
     east, north = _number(record.get("easting"), "easting"), _number(record.get("northing"), "northing")
     if east is not None and north is not None:
-        x, y = _bng_to_wgs84().transform(east, north)
+        x, y = geo.transformer(geo.BNG, geo.WGS84).transform(east, north)
         return float(x), float(y)
     if record.get("postcode") and postcodes is not None:
         point = postcodes.lookup(str(record["postcode"]))

@@ -374,9 +374,12 @@ class SqlStore(Store):
                     new.append(asset)
                 elif editable(old) != editable(asset):
                     changed.append((old, dataclasses.replace(old, **editable(asset))))
-            self._insert_assets(conn, new, actor=actor, at=at)
-            for old, asset in changed:
-                self._rewrite(conn, old, asset, actor=actor, action="update", at=at)
+            created = self._insert_assets(conn, new, actor=actor, at=at)
+            rewritten = [
+                self._rewrite(conn, old, asset, actor=actor, action="update", at=at) for old, asset in changed
+            ]
+            if created or rewritten:  # one revision for the whole import
+                self._bump(conn, [str(a.id) for a in created + rewritten])
         return UpsertCounts(
             added=len(new), updated=len(changed), unchanged=len(incoming) - len(new) - len(changed)
         )
@@ -386,6 +389,7 @@ class SqlStore(Store):
         [checked] = checked_assets([asset])
         with self._writer.begin() as conn:
             [created] = self._insert_assets(conn, [checked], actor=actor, at=_now())
+            self._bump(conn, [str(created.id)])
         return created
 
     def update_asset(
@@ -402,7 +406,9 @@ class SqlStore(Store):
             [new] = checked_assets([dataclasses.replace(old, **changes)])
             if editable(new) == editable(old):
                 return old
-            return self._rewrite(conn, old, new, actor=actor, action="update", at=_now())
+            changed = self._rewrite(conn, old, new, actor=actor, action="update", at=_now())
+            self._bump(conn, [asset_id])
+            return changed
 
     def set_status(
         self,
@@ -422,9 +428,12 @@ class SqlStore(Store):
             new = dataclasses.replace(old, status=status)
             if status is Status.VERIFIED:
                 new = dataclasses.replace(new, last_verified_at=at, last_verified_by=actor)
-            return self._rewrite(conn, old, new, actor=actor, action="status", at=at, extra=extra)
+            changed = self._rewrite(conn, old, new, actor=actor, action="status", at=at, extra=extra)
+            self._bump(conn, [asset_id])
+            return changed
 
     def _insert_assets(self, conn: Connection, new: list[Asset], *, actor: str, at: datetime) -> list[Asset]:
+        """Insert new assets with their "create" events; the caller raises the revision."""
         codes = self._ward_codes(conn, np.array([a.lon for a in new]), np.array([a.lat for a in new]))
         created = [
             dataclasses.replace(
@@ -446,7 +455,6 @@ class SqlStore(Store):
         except IntegrityError:
             raise Conflict("an asset with the same source dataset and source id is already stored") from None
         self._record(conn, [(None, a) for a in created], action="create", actor=actor, at=at)
-        self._bump(conn, [str(a.id) for a in created])
         return created
 
     def _rewrite(
@@ -461,7 +469,7 @@ class SqlStore(Store):
         extra: Mapping[str, Any] | None = None,
     ) -> Asset:
         """Store ``new`` over ``old`` as the next version, audited (``extra`` joins the event's
-        after-values); :class:`Conflict` if ``old`` is stale."""
+        after-values); :class:`Conflict` if ``old`` is stale. The caller raises the revision."""
         moved = (new.lon, new.lat) != (old.lon, old.lat)
         ward_code = (
             self._ward_codes(conn, np.array([new.lon]), np.array([new.lat]))[0] if moved else old.ward_code
@@ -473,7 +481,6 @@ class SqlStore(Store):
         if conn.execute(stmt.values(asset_row(new))).rowcount != 1:
             raise Conflict(f"asset {old.id} was changed by someone else; reload it and try again")
         self._record(conn, [(old, new)], action=action, actor=actor, at=at, extra=extra)
-        self._bump(conn, [str(new.id)])
         return new
 
     def _record(

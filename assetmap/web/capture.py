@@ -24,12 +24,11 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from pyproj import Transformer
 
 from assetmap import taxonomy
 from assetmap.accounts import Role, User, can_edit_in_ward
 from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
-from assetmap.geo import BNG, UK, WGS84, check_points
+from assetmap.geo import BNG, UK, WGS84, check_points, transformer
 from assetmap.lifecycle import MERGE_TARGET_STATUSES, search_box
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, Status
 from assetmap.storage.base import AssetQuery, Store
@@ -123,7 +122,7 @@ def duplicate_candidates(new: Asset, nearby: Sequence[Asset]) -> list[Candidate]
     keep = [a for a in nearby if a.status in MERGE_TARGET_STATUSES]
     if not keep:
         return []
-    to_bng = Transformer.from_crs(WGS84, BNG, always_xy=True)
+    to_bng = transformer(WGS84, BNG)
     x0, y0 = to_bng.transform(new.lon, new.lat)
     xs, ys = to_bng.transform(np.array([a.lon for a in keep]), np.array([a.lat for a in keep]))
     metres = np.hypot(np.asarray(xs) - x0, np.asarray(ys) - y0)

@@ -112,13 +112,8 @@ def _display_followed(options: CoverageOptions) -> CoverageResult:
     last = tracked()
     if last is None or last.state.result is not result:  # computed in full, not followed
         return _for_display(result)
-    kept = last.display
-    if not (
-        kept
-        and kept["areas"].index.equals(result.areas.index)
-        and kept["wards"].index.equals(result.wards.index)
-    ):
-        kept.clear()
+    kept = last.display  # a followed result keeps the areas and wards of the full one it follows
+    if not kept:
         kept.update(areas=simplified(result.areas).geometry, wards=simplified(result.wards).geometry)
     return dataclasses.replace(
         result, areas=result.areas.set_geometry(kept["areas"]), wards=result.wards.set_geometry(kept["wards"])

@@ -22,7 +22,7 @@ from assetmap.accounts import Role, User, can_edit_in_ward, username_key
 from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, AuditEvent, Photo, Status
 from assetmap.storage.base import AssetQuery, Store
-from assetmap.web import get_store
+from assetmap.web import get_store, params
 from assetmap.web.auth import current_account, roles_required
 from assetmap.web.photos import may_remove, shown_photos
 
@@ -73,10 +73,8 @@ def queue() -> ResponseReturnValue:
     ]
     reported.sort(key=lambda a: (a.created_at is None, a.created_at, a.id))
     pages = max(1, -(-len(reported) // QUEUE_PAGE_SIZE))
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= pages:
-        raise InvalidInput(f"page: expected a whole number from 1 to {pages}")
-    first = (int(page) - 1) * QUEUE_PAGE_SIZE
+    page = params.whole(request.args, "page", default=1, least=1, most=pages)
+    first = (page - 1) * QUEUE_PAGE_SIZE
     shown = reported[first : first + QUEUE_PAGE_SIZE]  # merge candidates are looked up for these only
     names = _ward_names(store)
     items = [
@@ -88,7 +86,7 @@ def queue() -> ResponseReturnValue:
         items=items,
         total=len(reported),
         first=first + 1,
-        page=int(page),
+        page=page,
         pages=pages,
         labels=_labels(),
         radius=lifecycle.MERGE_RADIUS_M,

@@ -125,8 +125,8 @@ def statuses(args: Args) -> tuple[str, ...] | None:
 def page(args: Args) -> Page:
     """``page`` (from 1, default 1) and ``per_page`` (1 to 5000, default 1000)."""
     return Page(
-        _whole(args, "page", default=1, least=1),
-        _whole(args, "per_page", default=PER_PAGE_DEFAULT, least=1, most=PER_PAGE_MAX),
+        whole(args, "page", default=1, least=1),
+        whole(args, "per_page", default=PER_PAGE_DEFAULT, least=1, most=PER_PAGE_MAX),
     )
 
 
@@ -156,7 +156,7 @@ def level(args: Args) -> str:
 
 def limit(args: Args) -> int:
     """``limit``: how many rows, 1 to 1000 (default 20)."""
-    return _whole(args, "limit", default=LIMIT_DEFAULT, least=1, most=LIMIT_MAX)
+    return whole(args, "limit", default=LIMIT_DEFAULT, least=1, most=LIMIT_MAX)
 
 
 def coverage_options(args: Args, config: Mapping[str, Any]) -> CoverageOptions:
@@ -234,7 +234,9 @@ def _many(args: Args, name: str) -> tuple[str, ...] | None:
     return unique or None
 
 
-def _whole(args: Args, name: str, *, default: int, least: int, most: int | None = None) -> int:
+def whole(args: Args, name: str, *, default: int, least: int, most: int | None = None) -> int:
+    """The argument ``name`` as a whole number (ASCII digits only) from ``least`` to ``most``, or
+    ``default`` when absent; :class:`InvalidInput` otherwise."""
     raw = _one(args, name)
     if raw is None:
         return default

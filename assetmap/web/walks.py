@@ -214,6 +214,16 @@ def ward_walked_km(code: str) -> float:
     return app_cache(_CACHE, CACHE_ENTRIES).get_or_compute(revision, key, compute)
 
 
+def _walked_km_by_walk(store: Store) -> dict[str, float]:
+    """Kilometres of streets walked on each walk with points (by walk id), measured once per walk
+    revision and shared by every view of ``/walks``."""
+
+    def compute() -> dict[str, float]:
+        return {r.walk_id: walks.length_m(walks.route_pieces(r.points)) / 1000 for r in store.walk_routes()}
+
+    return app_cache(_CACHE, CACHE_ENTRIES).get_or_compute(store.walk_revision(), ("walk_km",), compute)
+
+
 @bp.app_template_global("walked_km")
 def walked_km(code: str) -> float:
     """:func:`ward_walked_km` for the ward page's template."""
@@ -288,12 +298,11 @@ def _page(*, error: str | None = None) -> str:
     """The account's walks (officers and admins see every account's), and the upload form."""
     store, user = get_store(), _account()
     everyone = user.role in READERS
-    rows = []
-    for walk in store.walks(username=None if everyone else user.username):
-        pieces = walks.route_pieces(store.walk_points(walk.id))
-        rows.append(
-            {"walk": walk, "km": walks.length_m(pieces) / 1000, "may_delete": _may_delete(user, walk)}
-        )
+    km = _walked_km_by_walk(store)
+    rows = [
+        {"walk": walk, "km": km.get(walk.id, 0.0), "may_delete": _may_delete(user, walk)}
+        for walk in store.walks(username=None if everyone else user.username)
+    ]
     limit = int(current_app.config["MAX_GPX_BYTES"])
     return render_template(
         "walks.html", rows=rows, everyone=everyone, error=error, max_mb=f"{limit / 1_048_576:g}"

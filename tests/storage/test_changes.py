@@ -45,6 +45,18 @@ def test_imports_list_what_they_created_or_changed_only(placed):
     assert placed.changes_since(start).asset_ids == {by_source["1"], by_source["3"]}
 
 
+def test_an_import_is_one_revision_however_many_assets_it_changes(placed):
+    placed.import_assets([zoo.sourced(str(i)) for i in range(5)], actor="ann")
+    start = placed.revision()
+    placed.import_assets([zoo.sourced(str(i), description="Renamed") for i in range(5)], actor="ann")
+    assert placed.revision() == start + 1
+    with placed.engine.connect() as conn:
+        [logged] = conn.execute(revision_log.select().where(revision_log.c.revision > start)).all()
+    assert len(logged.asset_ids) == 5  # noqa: PLR2004
+    placed.import_assets([zoo.sourced(str(i), description="Renamed") for i in range(5)], actor="ann")
+    assert placed.revision() == start + 1  # nothing changed: no revision
+
+
 def test_wards_or_areas_written_since_means_derive_everything_again(placed):
     start = placed.revision()
     placed.add_asset(zoo.asset(), actor="ann")

@@ -310,6 +310,6 @@ def test_a_long_queue_is_paged_oldest_first(app, zoo, monkeypatch):
     assert "3 reported assets: 3 to 3 shown (page 2 of 2)" in second
     assert first.index("Bench (again)") < first.index("Library") and ESCAPED not in first
     assert ESCAPED in second and 'rel="prev"' in second and 'rel="next"' not in second
-    for bad in ("0", "3", "x", "-1"):
+    for bad in ("0", "3", "x", "-1", "²", "9" * 5000):
         response = client.get(f"/moderation?page={bad}")
-        assert response.status_code == 400 and "page: expected a whole number from 1 to 2" in text(response)
+        assert response.status_code == 400 and "page must be a whole number from 1 to 2" in text(response)
