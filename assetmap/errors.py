@@ -37,6 +37,12 @@ class NotFound(AssetmapError):
     status = 404
 
 
+class TooLarge(AssetmapError):
+    """An upload has more bytes than its limit (HTTP 413)."""
+
+    status = 413
+
+
 class Conflict(AssetmapError):
     """The change clashes with the stored state, e.g. a stale version (HTTP 409)."""
 

@@ -17,7 +17,7 @@ from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from assetmap.errors import AssetmapError, InvalidInput
+from assetmap.errors import InvalidInput, TooLarge
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 # Pillow's JPEG reader reports some phones' JPEGs (with a second, preview picture inside) as MPO.
@@ -29,10 +29,8 @@ MEGAPIXEL = 1_000_000
 _BACKGROUND = (255, 255, 255)  # transparent parts become white: JPEG has no transparency
 
 
-class PhotoTooLarge(AssetmapError):
+class PhotoTooLarge(TooLarge):
     """The upload has more bytes than ``max_bytes`` (HTTP 413)."""
-
-    status = 413
 
     def __init__(self, max_bytes: int) -> None:
         limit = f"{max_bytes} bytes" if max_bytes < MEGABYTE else f"{max_bytes / MEGABYTE:.3g} MB"

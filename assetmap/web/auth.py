@@ -109,6 +109,13 @@ def current_account() -> User | None:
     return current_user.user if current_user.is_authenticated else None
 
 
+def required_account() -> User:
+    """The logged-in user, in a view that :func:`roles_required` lets only accounts into."""
+    user = current_account()
+    assert user is not None  # roles_required let only accounts through
+    return user
+
+
 def _unauthorized() -> ResponseReturnValue:
     """Not logged in: 401 under ``/api/``, else the login page, coming back here afterwards."""
     if request.path.startswith("/api/"):

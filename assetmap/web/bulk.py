@@ -37,7 +37,7 @@ from assetmap.models import Asset, Status
 from assetmap.storage.base import Store
 from assetmap.storage.rows import editable, ward_codes_at
 from assetmap.web import get_store
-from assetmap.web.auth import current_account, roles_required
+from assetmap.web.auth import required_account, roles_required
 from assetmap.web.capture import CAPTURE_DATASET
 from assetmap.web.errors import megabytes
 from assetmap.web.moderation import MODERATORS
@@ -91,8 +91,7 @@ def bulk_page() -> ResponseReturnValue:
 @roles_required(*MODERATORS)
 def preview() -> ResponseReturnValue:
     """Check the file and show every row; nothing is written to the store."""
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
+    user = required_account()
     try:
         upload = _upload()
         checked = _check(upload)
@@ -119,8 +118,7 @@ def preview() -> ResponseReturnValue:
 @roles_required(*MODERATORS)
 def commit() -> ResponseReturnValue:
     """Write the previewed assets of a token, all or none, once."""
-    user = current_account()
-    assert user is not None
+    user = required_account()
     folder, meta = _pending(request.form.get("token"), user)
     claimed = folder / "assets.claimed.json"
     try:
@@ -152,8 +150,7 @@ def commit() -> ResponseReturnValue:
 @roles_required(*MODERATORS)
 def result(token: str) -> ResponseReturnValue:
     """What a commit did, with links to the assets it wrote."""
-    user = current_account()
-    assert user is not None
+    user = required_account()
     folder = _folder(token)
     path = folder / "result.json"
     if not path.is_file():

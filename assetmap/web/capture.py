@@ -16,7 +16,6 @@ import dataclasses
 import difflib
 import re
 import unicodedata
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +32,8 @@ from assetmap.lifecycle import MERGE_TARGET_STATUSES, search_box
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, Status
 from assetmap.storage.base import AssetQuery, Store
 from assetmap.storage.rows import ward_codes_at
-from assetmap.web import get_store, pages
-from assetmap.web.auth import current_account, roles_required
+from assetmap.web import get_store, pages, params
+from assetmap.web.auth import required_account, roles_required
 from assetmap.web.walks import link_to_walk, walk_for_submission
 
 bp = Blueprint("capture", __name__)
@@ -138,13 +137,7 @@ def duplicate_candidates(new: Asset, nearby: Sequence[Asset]) -> list[Candidate]
 # -- parsing ---------------------------------------------------------------------------------------
 def parse_client_id(raw: Any) -> str:
     """The submission's id as a canonical UUID v4 string."""
-    try:
-        value = uuid.UUID(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = None
-    if value is None or value.version != 4:  # noqa: PLR2004 - UUID version 4
-        raise InvalidInput("client_id: expected a UUID v4 string made by the page")
-    return str(value)
+    return params.uuid4(raw, "client_id")
 
 
 def parse_submission(body: Mapping[str, Any]) -> Asset:
@@ -259,8 +252,7 @@ def capture_page() -> ResponseReturnValue:
 @bp.post("/api/submissions")
 @roles_required(*CAPTURERS)
 def submit() -> ResponseReturnValue:
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
+    user = required_account()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput("expected a JSON object")

@@ -24,7 +24,7 @@ from assetmap.errors import Conflict, Forbidden, InvalidInput
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, Status
 from assetmap.storage.base import Store
 from assetmap.web import capture, get_store
-from assetmap.web.auth import current_account, roles_required
+from assetmap.web.auth import current_account, required_account, roles_required
 
 bp = Blueprint("editing", __name__)
 
@@ -157,8 +157,7 @@ def edit_page(asset_id: str) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def save(asset_id: str) -> ResponseReturnValue:
     store = get_store()
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
+    user = required_account()
     asset = _editable(store, asset_id)
     # browsers send a textarea's line breaks as CRLF; stored text has LF
     values = {key: request.form.get(key, "").replace("\r\n", "\n") for key in FORM_FIELDS}

@@ -23,13 +23,12 @@ from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assetmap.models import ACCESS_ATTRIBUTES, Asset, AuditEvent, Photo, Status
 from assetmap.storage.base import AssetQuery, Store
 from assetmap.web import get_store, params
-from assetmap.web.auth import current_account, roles_required
+from assetmap.web.auth import current_account, required_account, roles_required
 from assetmap.web.photos import may_remove, shown_photos
 
 bp = Blueprint("moderation", __name__)
 
 MODERATORS = (Role.OFFICER, Role.ADMIN)
-MAX_REASON = 500
 QUEUE_PAGE_SIZE = 50  # reported assets per page of the queue, oldest first
 # action -> (new status, the statuses it may be taken from, the outcome recorded in the audit note)
 ACTIONS: dict[str, tuple[Status, frozenset[Status], str]] = {
@@ -101,8 +100,7 @@ def decide(asset_id: str, action: str) -> ResponseReturnValue:
         raise NotFound(f"no moderation action {action[:40]!r}")
     status, allowed_from, outcome = ACTIONS[action]
     store = get_store()
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
+    user = required_account()
     version = _version(request.form.get("version"))
     asset = store.get_asset(asset_id)
     if not can_edit_in_ward(user, asset.ward_code):
@@ -131,9 +129,7 @@ def _version(raw: str | None) -> int:
 
 def _note(store: Store, asset: Asset, action: str, outcome: str) -> dict[str, str]:
     note = {"outcome": outcome}
-    reason = " ".join((request.form.get("reason") or "").split())
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(f"the reason is too long (at most {MAX_REASON} characters)")
+    reason = params.reason(request.form)
     if reason:
         note["reason"] = reason
     if action == "merge":

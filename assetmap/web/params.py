@@ -10,6 +10,7 @@ Nothing here reads the store: whether a ward exists is the store's answer
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -248,6 +249,30 @@ def whole(args: Args, name: str, *, default: int, least: int, most: int | None =
         bounds = f"from {least} to {most}" if most is not None else f"of {least} or more"
         raise InvalidInput(f"{name} must be a whole number {bounds}; got {_shown(raw)}")
     return value
+
+
+MAX_REASON = 500  # characters of the reason an officer may give for a decision or a removal
+
+
+def reason(form: Mapping[str, str]) -> str:
+    """The form's optional ``reason``, its white space collapsed ("" for none); :class:`InvalidInput`
+    when it is longer than :data:`MAX_REASON` characters."""
+    text = " ".join((form.get("reason") or "").split())
+    if len(text) > MAX_REASON:
+        raise InvalidInput(f"reason: too long (at most {MAX_REASON} characters)")
+    return text
+
+
+def uuid4(raw: Any, name: str) -> str:
+    """``raw`` as a canonical UUID v4 string (an id the page or phone made); :class:`InvalidInput`
+    naming ``name`` for anything else."""
+    try:
+        value = uuid.UUID(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None or value.version != 4:  # noqa: PLR2004 - UUID version 4
+        raise InvalidInput(f"{name}: expected a UUID v4 string made by the page")
+    return str(value)
 
 
 def _choice(args: Args, name: str, choices: tuple[str, ...], *, default: str) -> str:

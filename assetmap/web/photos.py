@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from assetmap.accounts import Role, User, can_edit_in_ward
 from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -27,42 +26,24 @@ from assetmap.models import Asset, Photo
 from assetmap.photos import PhotoTooLarge, check_size, clean_photo
 from assetmap.storage.base import Store
 from assetmap.web import get_store, pages, params
-from assetmap.web.auth import current_account, roles_required
+from assetmap.web.auth import current_account, required_account, roles_required
 from assetmap.web.capture import CAPTURERS, parse_client_id
+from assetmap.web.errors import cap_upload
 
 bp = Blueprint("photos", __name__)
 
-# Room in an upload's body, besides the photo, for the multipart framing and the other fields.
-UPLOAD_SLACK = 64 * 1024
 # Photo ids never change and neither do their bytes; the hour only bounds how long a cached copy
 # outlives the asset being hidden or closed. The ETag makes a revalidation cheap.
 MAX_AGE_S = 3600
 REMOVERS = (Role.OFFICER, Role.ADMIN)  # may take down any photo in their wards; others their own
-MAX_REASON = 500  # characters of a removal's reason, as for a moderation decision
 
 
 @bp.url_value_preprocessor
 def _limit_upload(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Cap an upload's body at the photo limit before anything reads it.
-
-    This runs before the app's ``before_request`` handlers, and CSRF protection, the first of
-    them, reads the whole form: without the cap a photo would be received up to the app-wide
-    ``MAX_CONTENT_LENGTH`` before its own limit was checked.
-    """
-    if endpoint != "photos.upload":
-        return
-    most = int(current_app.config["MAX_PHOTO_BYTES"]) + UPLOAD_SLACK
-    if request.content_length is not None and request.content_length > most:
-        raise PhotoTooLarge(int(current_app.config["MAX_PHOTO_BYTES"]))
-    app_most = current_app.config.get("MAX_CONTENT_LENGTH")
-    request.max_content_length = most if app_most is None else min(most, int(app_most))
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _body_too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    """A body without a length that ran past the cap (the app's handler would name its own limit)."""
-    error = PhotoTooLarge(int(current_app.config["MAX_PHOTO_BYTES"]))
-    return jsonify({"status": error.status, "message": error.message}), error.status
+    """Cap an upload's body at the photo limit before anything reads it (413 beyond)."""
+    if endpoint == "photos.upload":
+        most = int(current_app.config["MAX_PHOTO_BYTES"])
+        cap_upload(most, lambda: PhotoTooLarge(most))
 
 
 # -- the endpoints ---------------------------------------------------------------------------------
@@ -131,9 +112,7 @@ def remove(asset_id: str, photo_id: str) -> ResponseReturnValue:
     shown = next((p for p in store.photos(asset_id) if p.id == photo_id), None)
     if shown is not None and not may_remove(user, shown):
         raise Forbidden("only an officer or an administrator may take down a photo someone else added")
-    reason = " ".join((request.form.get("reason") or "").split())
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(f"reason: too long (at most {MAX_REASON} characters)")
+    reason = params.reason(request.form)
     _, done = store.remove_photo(asset_id, photo_id, actor=user.username, reason=reason or None)
     flash("Photo removed." if done else "That photo had already been removed.")
     return redirect(url_for("moderation.asset_page", asset_id=asset_id))
@@ -177,8 +156,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
 def _in_ward(asset_id: str, doing: str) -> tuple[User, Store]:
     """The account and the store, once the asset is known (else 404) and in the account's wards
     (else 403: "this place is outside the wards your account may <doing>")."""
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
+    user = required_account()
     store = get_store()
     asset = store.get_asset(asset_id)  # NotFound -> 404
     if not can_edit_in_ward(user, asset.ward_code):

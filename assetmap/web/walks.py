@@ -33,12 +33,13 @@ from flask.typing import ResponseReturnValue
 
 from assetmap import walks
 from assetmap.accounts import Role, User
-from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound
+from assetmap.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from assetmap.models import Walk, WalkPoint
 from assetmap.storage.base import Store
 from assetmap.web import get_store, params
-from assetmap.web.auth import current_account, roles_required
+from assetmap.web.auth import required_account, roles_required
 from assetmap.web.cache import app_cache, encode_json
+from assetmap.web.errors import cap_upload, megabytes
 
 bp = Blueprint("walks", __name__)
 
@@ -52,13 +53,7 @@ _CACHE = "assetmap.cache.walks"
 # -- parsing ---------------------------------------------------------------------------------------
 def parse_walk_id(raw: str) -> str:
     """A walk id as a canonical UUID v4 string (made by the phone, like a submission's client id)."""
-    try:
-        value = uuid.UUID(raw)
-    except ValueError:
-        value = None
-    if value is None or value.version != 4:  # noqa: PLR2004 - UUID version 4
-        raise InvalidInput("walk_id: expected a UUID v4 string made by the page")
-    return str(value)
+    return params.uuid4(raw, "walk_id")
 
 
 def _body(allowed: frozenset[str]) -> Mapping[str, Any]:
@@ -106,12 +101,6 @@ def _number(raw: Any, what: str) -> float:
 
 
 # -- access ----------------------------------------------------------------------------------------
-def _account() -> User:
-    user = current_account()
-    assert user is not None  # roles_required let only accounts through
-    return user
-
-
 def _own_walk(store: Store, user: User, walk_id: str) -> Walk:
     """The walk, if ``user`` may write to it (only its own account may)."""
     walk = store.walk(parse_walk_id(walk_id))
@@ -148,7 +137,7 @@ def link_to_walk(store: Store, walk_id: str | None, asset_id: str | None, action
 @bp.put("/api/walks/<walk_id>")
 @roles_required(*WALKERS)
 def start(walk_id: str) -> ResponseReturnValue:
-    user = _account()
+    user = required_account()
     walk_id = parse_walk_id(walk_id)
     body = _body(frozenset({"started_at"}))
     started_at = walks.parse_time(body.get("started_at"), "started_at")
@@ -164,7 +153,7 @@ def start(walk_id: str) -> ResponseReturnValue:
 @roles_required(*WALKERS)
 def add_points(walk_id: str) -> ResponseReturnValue:
     store = get_store()
-    walk = _own_walk(store, _account(), walk_id)
+    walk = _own_walk(store, required_account(), walk_id)
     points = parse_points(_body(frozenset({"points"})).get("points"))
     added = store.add_walk_points(walk.id, points)
     return jsonify({"walk": store.walk(walk.id).to_dict(), "added": added})
@@ -174,7 +163,7 @@ def add_points(walk_id: str) -> ResponseReturnValue:
 @roles_required(*WALKERS)
 def stop(walk_id: str) -> ResponseReturnValue:
     store = get_store()
-    walk = _own_walk(store, _account(), walk_id)
+    walk = _own_walk(store, required_account(), walk_id)
     stopped_at = walks.parse_time(_body(frozenset({"stopped_at"})).get("stopped_at"), "stopped_at")
     return jsonify({"walk": store.stop_walk(walk.id, stopped_at=stopped_at).to_dict()})
 
@@ -241,7 +230,7 @@ def walks_page() -> ResponseReturnValue:
 @roles_required(*WALKERS)
 def upload_gpx() -> ResponseReturnValue:
     """Store a walk made from an uploaded GPX file's track points, or show why not (nothing stored)."""
-    user = _account()
+    user = required_account()
     limit = int(current_app.config["MAX_GPX_BYTES"])
     try:
         points = walks.parse_gpx(_gpx_bytes(limit), max_bytes=limit)
@@ -264,7 +253,7 @@ def upload_gpx() -> ResponseReturnValue:
 @roles_required(*WALKERS)
 def delete(walk_id: str) -> ResponseReturnValue:
     """Delete a walk with its points and links (its own account's, or any by an admin); to /walks."""
-    user, store = _account(), get_store()
+    user, store = required_account(), get_store()
     try:
         walk = store.walk(parse_walk_id(walk_id))
         if not _may_delete(user, walk):
@@ -284,10 +273,17 @@ def _may_delete(user: User, walk: Walk) -> bool:
     return walk.username == user.username or user.role is Role.ADMIN
 
 
+@bp.url_value_preprocessor
+def _limit_upload(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Cap a GPX upload's body at its limit before anything reads it (413 beyond; a file only a
+    little over the limit is refused on the page by :func:`walks.parse_gpx`)."""
+    if endpoint == "walks.upload_gpx":
+        limit = int(current_app.config["MAX_GPX_BYTES"])
+        cap_upload(limit, lambda: TooLarge(f"the GPX file is too large (at most {megabytes(limit)})"))
+
+
 def _gpx_bytes(limit: int) -> bytes:
     """The uploaded file's bytes, reading at most one byte past ``limit``."""
-    if request.content_length is not None and request.content_length > limit + 64 * 1024:  # form overhead
-        raise InvalidInput(f"the GPX file is too large (at most {limit / 1_048_576:g} MB)")
     upload = request.files.get("gpx")
     if upload is None or not upload.filename:
         raise InvalidInput("choose a .gpx file to upload")
@@ -296,7 +292,7 @@ def _gpx_bytes(limit: int) -> bytes:
 
 def _page(*, error: str | None = None) -> str:
     """The account's walks (officers and admins see every account's), and the upload form."""
-    store, user = get_store(), _account()
+    store, user = get_store(), required_account()
     everyone = user.role in READERS
     km = _walked_km_by_walk(store)
     rows = [
@@ -304,6 +300,4 @@ def _page(*, error: str | None = None) -> str:
         for walk in store.walks(username=None if everyone else user.username)
     ]
     limit = int(current_app.config["MAX_GPX_BYTES"])
-    return render_template(
-        "walks.html", rows=rows, everyone=everyone, error=error, max_mb=f"{limit / 1_048_576:g}"
-    )
+    return render_template("walks.html", rows=rows, everyone=everyone, error=error, max_size=megabytes(limit))

@@ -392,6 +392,42 @@ def test_a_gpx_file_over_the_limit_is_refused(app, people):
         assert get_store().walks() == []
 
 
+def test_a_gpx_file_far_over_the_limit_is_413_before_it_is_read(app, people):
+    """Refused on its Content-Length, before the CSRF check reads the form (no token is sent)."""
+    app.config["MAX_GPX_BYTES"] = 2**20
+    ann = Walker(app, "ann")
+    form = {"gpx": (io.BytesIO(b"<gpx>" + bytes(2 * 2**20)), "walk.gpx")}
+    response = ann.client.post("/walks/gpx", data=form, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "the GPX file is too large (at most 1 MB)" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_store().walks() == []
+
+
+def test_a_gpx_body_without_a_length_is_cut_off_at_the_limit(app, people):
+    app.config["MAX_GPX_BYTES"] = 2**20
+    ann = Walker(app, "ann")
+    boundary = "gpx-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{ann.csrf}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="gpx"; filename="walk.gpx"\r\n\r\n'
+        ).encode()
+        + bytes(2 * 2**20)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = ann.client.post(
+        "/walks/gpx",
+        input_stream=io.BytesIO(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert "the GPX file is too large (at most 1 MB)" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_store().walks() == []
+
+
 def test_a_gpx_upload_needs_the_csrf_token(app, people):
     ann = Walker(app, "ann")
     response = upload(ann.client, gpx(gpx_points(3)), token="forged")
