@@ -206,7 +206,7 @@
 
   function onEvent(type, item, answer) {
     sending = type === "sending" ? item.id : null;
-    if (type === "answer" && item.id === current && !(answer.status >= 200 && answer.status < 300)) {
+    if (type === "answer" && item.id === current && Queue.classify(answer.status, answer.data) !== "sent") {
       Queue.get(item.id).then(function (now) { if (now) explain(now); });
     }
     refresh();
@@ -483,15 +483,26 @@
   }
 
   /* Move the recorded positions into the outbox as one batch. */
+  /* Move the buffered points into the outbox as one item; they leave the buffer only once the
+   * outbox holds them (points that arrive meanwhile stay buffered for the next batch). */
   function batch() {
     if (!walk || !walk.buffer.length) return Promise.resolve();
-    var points = walk.buffer;
-    walk.buffer = [];
-    walk.batchedAt = Date.now();
+    var batching = walk;
+    var points = batching.buffer.slice();
+    batching.batchedAt = Date.now();
     return Queue.add({ id: crypto.randomUUID(), kind: "walk-points", owner: owner, csrf: form.dataset.csrf,
-      walkId: walk.id, after: walk.startItem, body: { points: points } })
-      .then(function () { return Queue.putWalk(walk); })
+      walkId: batching.id, after: batching.startItem, body: { points: points } })
+      .then(function () {
+        batching.buffer = batching.buffer.slice(points.length);
+        return Queue.putWalk(batching);
+      })
       .then(function () { return kick(false); });
+  }
+
+  /* The phone could not keep the walk's points (IndexedDB failed): say so; nothing is dropped. */
+  function walkTrouble(error) {
+    walkStatus.textContent = "Could not keep the walk on this phone: " + error.message +
+      ". Its points are kept in this page and tried again.";
   }
 
   function onPosition(pos) {
@@ -506,9 +517,9 @@
     walk.buffer.push(point);
     showWalk();
     if (walk.buffer.length >= BATCH_POINTS || Date.now() - walk.batchedAt >= BATCH_MS) {
-      batch();
+      batch().catch(walkTrouble);
     } else {
-      Queue.putWalk(walk);
+      Queue.putWalk(walk).catch(walkTrouble);
     }
   }
 
@@ -520,7 +531,7 @@
     watchId = navigator.geolocation.watchPosition(onPosition, function (err) {
       walkStatus.textContent = "Could not follow where you are (" + err.message + "); the walk is still on.";
     }, { enableHighAccuracy: true, maximumAge: 0, timeout: 60000 });
-    batchTimer = setInterval(batch, BATCH_MS);
+    batchTimer = setInterval(function () { batch().catch(walkTrouble); }, BATCH_MS);
   }
 
   function resumeWalk() {
@@ -563,6 +574,8 @@
       walkStatus.textContent = "Walk stopped: " + positions(ending.points) + ", " +
         (ending.metres / 1000).toFixed(2) + " km. It is sent with the rest of the queue.";
       return kick(true);
+    }, function (error) {
+      walkStatus.textContent = "Could not stop the walk on this phone: " + error.message + ". Press Stop again.";
     });
   });
 
