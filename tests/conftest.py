@@ -193,3 +193,18 @@ def logged_in_client(app, username: str | None, password: str):
         form = {"username": username, "password": password, "csrf_token": csrf_token(client)}
         assert client.post("/login", data=form).status_code == 302
     return client
+
+
+class Account:
+    """A test client logged in as ``username`` (the public when None), with its CSRF token for
+    JSON and multipart writes (``X-CSRFToken``)."""
+
+    def __init__(self, app, username: str | None, password: str):
+        self.client = logged_in_client(app, username, password)
+        self.csrf = csrf_token(self.client)
+
+    def headers(self, *, csrf: bool = True) -> dict[str, str]:
+        return {"X-CSRFToken": self.csrf} if csrf else {}
+
+    def send(self, method: str, path: str, body, *, csrf: bool = True):
+        return self.client.open(path, method=method, json=body, headers=self.headers(csrf=csrf))

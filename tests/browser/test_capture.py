@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import TIMEOUT_MS, Watch
 from tests.browser.live import load_zoo, serve
-from tests.browser.test_moderation import no_blocking_violations
+from tests.browser.test_accessibility import no_blocking_violations
 
 pytestmark = pytest.mark.browser
 

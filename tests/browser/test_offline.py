@@ -22,7 +22,7 @@ from assetmap.storage import open_store
 from assetmap.storage.base import AssetQuery
 from tests.browser.conftest import TIMEOUT_MS, Watch, open_map_page
 from tests.browser.live import load_leicester, serve
-from tests.browser.test_moderation import no_blocking_violations
+from tests.browser.test_accessibility import no_blocking_violations
 
 pytestmark = pytest.mark.browser
 

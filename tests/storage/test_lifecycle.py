@@ -40,10 +40,6 @@ def newest_migration() -> str:
     return head
 
 
-def test_the_newest_migration_is_photo_removal():
-    assert newest_migration() == "0007"
-
-
 def test_migrations_build_exactly_the_declared_schema(store):
     with store.engine.connect() as conn, warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Did not recognize type 'geometry'")  # PostGIS, reflected

@@ -145,6 +145,8 @@ def test_uploaded_walk_is_stored_whole_with_its_points(store):
         points=points(5),
     )
     assert created and walk.source == "gpx" and walk.points == 5
+    assert (walk.started_at, walk.stopped_at) == (T0, T0 + timedelta(minutes=1))
+    assert store.walk_points(walk_id) == points(5)
 
 
 def test_walk_revision_grows_only_when_a_route_changes(store):

@@ -470,14 +470,15 @@ def test_script_in_names_is_escaped_on_every_page_and_stored_as_text(bulk_app):
 
 
 # -- configuration ---------------------------------------------------------------------------------
-def test_upload_limits_are_validated():
-    config = load_config({}, environ={})
+def test_upload_limits_are_validated(tmp_path):
+    none = tmp_path / "none.json"  # no instance file: a developer's own settings must not count
+    config = load_config({}, environ={}, instance_path=none)
     assert (config["MAX_REQUEST_BYTES"], config["MAX_BULK_BYTES"], config["MAX_BULK_ROWS"]) == (
         25 * 2**20,
         20 * 2**20,
         50_000,
     )
-    env = load_config({}, environ={"ASSETMAP_MAX_BULK_ROWS": "10"})
+    env = load_config({}, environ={"ASSETMAP_MAX_BULK_ROWS": "10"}, instance_path=none)
     assert env["MAX_BULK_ROWS"] == 10
     for bad, message in [
         ({"MAX_REQUEST_BYTES": 0}, "MAX_REQUEST_BYTES: expected a whole number >= 1"),
@@ -487,7 +488,7 @@ def test_upload_limits_are_validated():
         ({"BULK_DIR": ""}, "BULK_DIR: expected a folder path"),
     ]:
         with pytest.raises(ConfigError, match=message):
-            load_config(bad, environ={})
+            load_config(bad, environ={}, instance_path=none)
 
 
 def test_the_app_limits_requests_by_max_request_bytes(tmp_path):

@@ -11,7 +11,7 @@ from assetmap.models import Asset, Status
 from assetmap.storage.sql import SqlStore
 from assetmap.web import get_store
 from assetmap.web.capture import similar_names
-from tests.conftest import csrf_token, logged_in_client
+from tests.conftest import Account
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert(1)</script>"
@@ -34,16 +34,14 @@ def people(app):
     return {"bench": bench.id, "reported": reported.id}
 
 
-class Capturer:
-    """A logged-in test client that posts JSON with the CSRF header."""
+class Capturer(Account):
+    """A logged-in account that sends capture submissions."""
 
     def __init__(self, app, username):
-        self.client = logged_in_client(app, username, PASSWORD)
-        self.csrf = csrf_token(self.client)
+        super().__init__(app, username, PASSWORD)
 
     def submit(self, *, csrf=True, **fields):
-        headers = {"X-CSRFToken": self.csrf} if csrf else {}
-        return self.client.post("/api/submissions", json=submission(**fields), headers=headers)
+        return self.send("POST", "/api/submissions", submission(**fields), csrf=csrf)
 
 
 def submission(**fields):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from assetmap.models import Asset, Status
 from assetmap.web import get_store
-from tests.conftest import csrf_token, logged_in_client
+from tests.conftest import Account
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert(1)</script>"
@@ -51,20 +51,21 @@ def zoo(app):
     return {"cafe": cafe.id, "reported": reported.id, "script": script.id}
 
 
-class Uploader:
-    """A test client (logged in, or the public) that uploads photos with the CSRF header."""
+class Uploader(Account):
+    """An account (or the public) that uploads photos with the CSRF header."""
 
     def __init__(self, app, username):
-        self.client = logged_in_client(app, username, PASSWORD)
-        self.csrf = csrf_token(self.client)
+        super().__init__(app, username, PASSWORD)
 
     def upload(self, asset_id, data=None, *, client_id=None, csrf=True, filename="photo.jpg", **extra):
         form = {"client_id": client_id or str(uuid.uuid4()), **extra}
         if data is not ...:
             form["photo"] = (BytesIO(jpeg() if data is None else data), filename, "image/jpeg")
-        headers = {"X-CSRFToken": self.csrf} if csrf else {}
         return self.client.post(
-            f"/api/assets/{asset_id}/photos", data=form, headers=headers, content_type="multipart/form-data"
+            f"/api/assets/{asset_id}/photos",
+            data=form,
+            headers=self.headers(csrf=csrf),
+            content_type="multipart/form-data",
         )
 
 

@@ -11,7 +11,7 @@ import pytest
 from pyproj import Transformer
 
 from assetmap.web import get_store
-from tests.conftest import csrf_token, logged_in_client
+from tests.conftest import Account, csrf_token
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -27,16 +27,11 @@ def people(app):
         store.create_user("olga", PASSWORD, role="officer")
 
 
-class Walker:
-    """A logged-in test client that sends JSON with the CSRF header."""
+class Walker(Account):
+    """A logged-in account that starts, feeds and stops walks."""
 
     def __init__(self, app, username):
-        self.client = logged_in_client(app, username, PASSWORD)
-        self.csrf = csrf_token(self.client)
-
-    def send(self, method, path, body, *, csrf=True):
-        headers = {"X-CSRFToken": self.csrf} if csrf else {}
-        return self.client.open(path, method=method, json=body, headers=headers)
+        super().__init__(app, username, PASSWORD)
 
     def start(self, walk_id, started_at=T0, **kw):
         return self.send("PUT", f"/api/walks/{walk_id}", {"started_at": started_at.isoformat()}, **kw)
