@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assetmap import taxonomy
+from assetmap import taxonomy, walks
 from assetmap.coverage.engine import CONTRIBUTIONS
 from assetmap.coverage.params import GAP_PARTS, NEED_FACTORS
 from assetmap.importers.boundaries import AREA_KINDS
@@ -790,8 +790,10 @@ def _walk_paths() -> dict[str, Any]:
     return {
         "/api/walks/streets": _get(
             "Streets walked on patch walks (GeoJSON)",
-            "Each walk's route as LineStrings, cut where consecutive points are over 100 m or 5 "
-            "minutes apart or a point is less accurate than 50 m, simplified (5 m). Properties are "
+            f"Each walk's route as LineStrings, cut where consecutive points are over "
+            f"{walks.MAX_STEP_M:g} m or {walks.MAX_PAUSE_S / 60:g} minutes apart or a point is less "
+            f"accurate than {walks.MAX_ACCURACY_M:g} m, simplified ({walks.SIMPLIFY_M:g} m), with the "
+            "streets near each walk's start and end left out (WALK_PRIVATE_ENDS_M). Properties are "
             "only the month walked and how many walks that month had: no accounts, no times.",
             "WalkStreets",
             ["bbox"],
@@ -812,10 +814,10 @@ def _walk_paths() -> dict[str, Any]:
         "/api/walks/{walk_id}/points": {
             "post": write(
                 "Add positions to a walk",
-                "At most 5000 points a call; a point whose time is already stored is ignored, so a "
-                "retried batch never doubles one. A bad point is a 400 naming its index, and nothing "
-                "is stored. A stopped walk still takes late points.",
-                _object({"points": {"type": "array", "items": point, "maxItems": 5000}}),
+                f"At most {walks.MAX_POINTS_PER_CALL} points a call; a point whose time is already "
+                "stored is ignored, so a retried batch never doubles one. A bad point is a 400 "
+                "naming its index, and nothing is stored. A stopped walk still takes late points.",
+                _object({"points": {"type": "array", "items": point, "maxItems": walks.MAX_POINTS_PER_CALL}}),
                 {
                     "200": _json(
                         _object({"walk": _ref("schemas", "Walk"), "added": {"type": "integer"}}), "OK"

@@ -300,4 +300,12 @@ def _page(*, error: str | None = None) -> str:
         for walk in store.walks(username=None if everyone else user.username)
     ]
     limit = int(current_app.config["MAX_GPX_BYTES"])
-    return render_template("walks.html", rows=rows, everyone=everyone, error=error, max_size=megabytes(limit))
+    return render_template(
+        "walks.html",
+        rows=rows,
+        everyone=everyone,
+        error=error,
+        max_size=megabytes(limit),
+        gap_m=walks.MAX_STEP_M,
+        gap_min=walks.MAX_PAUSE_S / 60,
+    )
